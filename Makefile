@@ -1,0 +1,64 @@
+# Observatory Control System monorepo.
+#   make observatory   set up everything and run a local observatory on loopback
+#   make test          set up everything and run every test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+CB_VENV := .venv-crossbar
+OLD_VENV := .venv-ocs012
+PIP := $(VENV)/bin/python -m pip
+PACKAGES := $(sort $(wildcard packages/*))
+# ocs-access must come first: ocs-core depends on it.
+EDITABLES := packages/ocs-access packages/ocs-core $(filter-out packages/ocs-access packages/ocs-core,$(PACKAGES))
+export OCS_CROSSBAR_BIN := $(CURDIR)/$(CB_VENV)/bin/crossbar
+export OCS_OLD_VENV := $(CURDIR)/$(OLD_VENV)
+PYTEST_ARGS ?=
+
+.PHONY: setup venv crossbar old-ocs system-deps test test-unit observatory observatory-down bench clean
+
+setup: venv crossbar old-ocs system-deps
+
+$(VENV)/.stamp: requirements-dev.txt $(wildcard packages/*/pyproject.toml)
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip setuptools wheel
+	$(PIP) install -q -r requirements-dev.txt
+	$(PIP) install -q --no-build-isolation $(addprefix -e ,$(EDITABLES))
+	touch $@
+venv: $(VENV)/.stamp
+
+# Crossbar is an application with heavy, pinned dependencies: its own venv.
+$(CB_VENV)/.stamp: requirements-crossbar.txt
+	test -x $(CB_VENV)/bin/python || $(PYTHON) -m venv $(CB_VENV)
+	$(CB_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CB_VENV)/bin/python -m pip install -q -r requirements-crossbar.txt
+	touch $@
+crossbar: $(CB_VENV)/.stamp
+
+# The released ocs 0.12.1, used only as a test peer for interoperation tests.
+$(OLD_VENV)/.stamp: requirements-ocs012.txt
+	test -x $(OLD_VENV)/bin/python || $(PYTHON) -m venv $(OLD_VENV)
+	$(OLD_VENV)/bin/python -m pip install -q --upgrade pip
+	$(OLD_VENV)/bin/python -m pip install -q -r requirements-ocs012.txt
+	touch $@
+old-ocs: $(OLD_VENV)/.stamp
+
+system-deps:
+	@bash deploy/scripts/install-system-deps.sh
+
+test: setup
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+test-unit: venv
+	$(VENV)/bin/python -m pytest -m "not integration" $(PYTEST_ARGS)
+
+observatory: setup
+	$(VENV)/bin/python -m ocs.local_site up
+
+observatory-down: venv
+	$(VENV)/bin/python -m ocs.local_site down
+
+bench: setup
+	for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(CB_VENV) $(OLD_VENV) var/

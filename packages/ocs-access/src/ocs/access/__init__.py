@@ -1,0 +1,1 @@
+"""Access control for OCS (placeholder until the library lands)."""

@@ -1,0 +1,1 @@
+"""Driver code shared among agents."""

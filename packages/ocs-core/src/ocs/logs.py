@@ -1,0 +1,164 @@
+"""Logging for agents and tools, through structlog.
+
+Agents and command-line tools call :func:`configure` once at start-up. Log
+lines are human-readable on a terminal, or one JSON object per line when
+``json=True`` (or ``OCS_LOG_FORMAT=json``). With ``log_file`` set, every line
+is also appended to that file, as JSON.
+
+Agent code written for the txaio logger keeps working: :class:`TxaioStyleLogger`
+accepts ``log.info("value is {v}", v=1)`` and formats it like txaio did.
+"""
+import logging
+import os
+import sys
+
+import structlog
+
+_LEVELS = {'trace': 5, 'debug': logging.DEBUG, 'info': logging.INFO,
+           'warn': logging.WARNING, 'warning': logging.WARNING,
+           'error': logging.ERROR, 'critical': logging.CRITICAL}
+
+_configured = {}
+
+
+def _shared_processors():
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+    ]
+
+
+def configure(level='info', json=None, log_file=None, stream=None):
+    """Set up structlog and the standard library's logging.
+
+    Args:
+        level (str or int): Lowest level written ('debug', 'info', ...).
+        json (bool or None): Write JSON lines. None reads ``OCS_LOG_FORMAT``.
+        log_file (str, optional): Path of a file that also receives every
+            line, as JSON. Its folder is created.
+        stream (file, optional): Where the terminal output goes; stderr.
+    """
+    if json is None:
+        json = os.environ.get('OCS_LOG_FORMAT', '').lower() == 'json'
+    if isinstance(level, str):
+        level = _LEVELS.get(level.lower(), logging.INFO)
+    stream = stream or sys.stderr
+    console = structlog.dev.ConsoleRenderer(colors=stream.isatty()) \
+        if not json else structlog.processors.JSONRenderer()
+    pre_chain = _shared_processors()
+
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, '_ocs_handler', False):
+            root.removeHandler(h)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        processor=console, foreign_pre_chain=pre_chain))
+    handler._ocs_handler = True
+    root.addHandler(handler)
+    if log_file:
+        os.makedirs(os.path.dirname(os.path.abspath(log_file)), exist_ok=True)
+        fh = logging.FileHandler(log_file)
+        fh.setFormatter(structlog.stdlib.ProcessorFormatter(
+            processor=structlog.processors.JSONRenderer(),
+            foreign_pre_chain=pre_chain))
+        fh._ocs_handler = True
+        root.addHandler(fh)
+    root.setLevel(level)
+
+    structlog.configure(
+        processors=pre_chain[:1] + [structlog.stdlib.filter_by_level] + pre_chain[1:]
+        + [structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    _configured.update(level=level, json=json, log_file=log_file)
+
+
+def get_logger(name=None, **context):
+    """Return a structlog logger, bound to ``context``."""
+    log = structlog.get_logger(name)
+    return log.bind(**context) if context else log
+
+
+class TxaioStyleLogger:
+    """A logger with txaio's calling convention, writing through structlog.
+
+    ``log.info("took {t:.1f} s", t=3.2)`` formats the message with the keyword
+    arguments (as txaio does) and also passes them as structured fields.
+    """
+
+    def __init__(self, name=None, **context):
+        self._log = get_logger(name, **context)
+
+    def bind(self, **context):
+        out = TxaioStyleLogger.__new__(TxaioStyleLogger)
+        out._log = self._log.bind(**context)
+        return out
+
+    def _emit(self, method, fmt, kwargs):
+        failure = kwargs.pop('log_failure', None)
+        try:
+            text = str(fmt).format(**kwargs) if kwargs else str(fmt)
+        except (KeyError, IndexError, ValueError, AttributeError):
+            text = str(fmt)
+        fields = {k: v for k, v in kwargs.items()
+                  if not k.startswith('log_') and k != 'event'}
+        safe = {}
+        for k, v in fields.items():
+            safe[k] = v if isinstance(v, (int, float, str, bool, type(None))) else repr(v)
+        if failure is not None:
+            safe['failure'] = failure.getTraceback() if hasattr(failure, 'getTraceback') else str(failure)
+        getattr(self._log, method)(text, **safe)
+
+    def trace(self, fmt='', **kw):
+        self._emit('debug', fmt, kw)
+
+    def debug(self, fmt='', **kw):
+        self._emit('debug', fmt, kw)
+
+    def info(self, fmt='', **kw):
+        self._emit('info', fmt, kw)
+
+    def warn(self, fmt='', **kw):
+        self._emit('warning', fmt, kw)
+
+    warning = warn
+
+    def error(self, fmt='', **kw):
+        self._emit('error', fmt, kw)
+
+    def critical(self, fmt='', **kw):
+        self._emit('critical', fmt, kw)
+
+    def failure(self, fmt='', failure=None, **kw):
+        kw['log_failure'] = failure
+        self._emit('error', fmt, kw)
+
+
+def route_twisted_logs():
+    """Send Twisted's (and so autobahn's) log events to structlog."""
+    from twisted.logger import globalLogBeginner, LogLevel, formatEvent
+
+    log = get_logger('twisted')
+    levels = {LogLevel.debug: 'debug', LogLevel.info: 'info',
+              LogLevel.warn: 'warning', LogLevel.error: 'error',
+              LogLevel.critical: 'critical'}
+
+    def observer(event):
+        level = levels.get(event.get('log_level'), 'info')
+        if level == 'debug' and logging.getLogger().level > logging.DEBUG:
+            return
+        text = formatEvent(event)
+        failure = event.get('log_failure')
+        if failure is not None:
+            text = text + '\n' + failure.getTraceback()
+        getattr(log, level)(text, system=event.get('log_namespace'))
+
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False,
+                                     discardBuffer=True)
