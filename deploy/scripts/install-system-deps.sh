@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests and the local observatory need,
 # only those that are missing. Needs root (or sudo) when anything is missing.
+# Quiet when everything is there; apt's output is shown only on failure.
+#   influxdb          InfluxDB 1.x server (influxd), for the InfluxDB publisher
+#   victoria-metrics  accepts the InfluxDB v2 write API (influxdb-client)
 set -euo pipefail
-want=(influxdb)
+want=(influxdb victoria-metrics)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -11,5 +14,11 @@ done
 echo "Installing Debian packages: ${missing[*]}"
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { $SUDO apt-get update -qq && \
+       $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "install-system-deps: could not install ${missing[*]} (apt output above)" >&2
+  exit 1
+fi
