@@ -1,0 +1,244 @@
+"""Rules for recorded-feed messages: validation, buffering into blocks, and
+splitting a message that would pass the router's size limit. No Twisted."""
+import re
+import time
+
+__all__ = ['verify_data_field_string', 'enforce_field_name_rules',
+           'verify_message_data_type', 'verify_influxdb_tags',
+           'normalize_record_message', 'BlockBuffer', 'split_message',
+           'MAX_MESSAGE_BYTES']
+
+#: The router's default limit on one WAMP message.
+MAX_MESSAGE_BYTES = 1 << 20
+
+_FIELD_RE = re.compile(r'^_*[A-Za-z][A-Za-z0-9_]*$')
+_SCALARS = (int, float, str, bool)
+
+
+def verify_data_field_string(field):
+    """Return True if ``field`` is a valid field name; raise ValueError if not.
+
+    Valid names contain only letters, digits and underscores, begin with a
+    letter (after any number of underscores) and are 1 to 255 characters.
+    """
+    if not isinstance(field, str):
+        raise ValueError(f"Field name {field!r} is not a string.")
+    if len(field) > 255:
+        raise ValueError(f"Field name {field[:40]!r}... is {len(field)} characters "
+                         f"long; the limit is 255.")
+    if not _FIELD_RE.match(field):
+        raise ValueError(f"Field name {field!r} is invalid: use letters, digits "
+                         f"and '_', starting with a letter (after optional '_').")
+    return True
+
+
+def enforce_field_name_rules(field_name):
+    """Return ``field_name`` changed as little as needed to be valid.
+
+    Invalid characters become '_', a leading digit or other character gets a
+    letter prefix, and the name is cut to 255 characters.
+    """
+    name = re.sub(r'[^A-Za-z0-9_]', '_', str(field_name))
+    if not re.match(r'^_*[A-Za-z]', name):
+        name = 'ocs_' + name.lstrip('_') if name.strip('_') else 'ocs'
+        if not re.match(r'^_*[A-Za-z]', name):
+            name = 'ocs_' + name
+    return name[:255]
+
+
+def _is_scalar(v):
+    if isinstance(v, _SCALARS):
+        return True
+    # numpy scalars, without importing numpy
+    return type(v).__module__ == 'numpy' and getattr(v, 'ndim', None) == 0
+
+
+def verify_message_data_type(value, field='value'):
+    """Check that ``value`` is a type a recorded feed can carry.
+
+    Accepted: int, float, str, bool, or a list of one of those (not mixed
+    strings and numbers). Raises ValueError naming ``field`` otherwise.
+    """
+    if isinstance(value, (list, tuple)) or (
+            type(value).__module__ == 'numpy' and getattr(value, 'ndim', 0) == 1):
+        kinds = set()
+        for v in value:
+            if not _is_scalar(v):
+                raise ValueError(f"Field '{field}' has an element of type "
+                                 f"{type(v).__name__} ({v!r}); expected int, float, "
+                                 f"str or bool.")
+            kinds.add(isinstance(v, str))
+        if len(kinds) > 1:
+            raise ValueError(f"Field '{field}' mixes strings and numbers in one list.")
+        return True
+    if not _is_scalar(value):
+        raise ValueError(f"Field '{field}' has a value of type {type(value).__name__} "
+                         f"({value!r}); expected int, float, str, bool or a list of them.")
+    return True
+
+
+def verify_influxdb_tags(message):
+    """Check a message's 'influxdb_tags' (which may be absent or None).
+
+    Each field must have a tag dict with a '_field' entry, and each tag must
+    name a field of the message. Raises ValueError naming what is wrong.
+    """
+    tags = message.get('influxdb_tags')
+    if tags is None:
+        return True
+    if not isinstance(tags, dict):
+        raise ValueError("'influxdb_tags' must be a dict of field name to tag dict.")
+    fields = set(message.get('data', {}))
+    for field, tag in tags.items():
+        if field not in fields:
+            raise ValueError(f"'influxdb_tags' names field '{field}', which is not "
+                             f"in the message data.")
+        if not isinstance(tag, dict) or '_field' not in tag:
+            raise ValueError(f"'influxdb_tags' for field '{field}' must be a dict "
+                             f"with a '_field' entry.")
+    missing = fields - set(tags)
+    if missing:
+        raise ValueError(f"'influxdb_tags' has no tags for field(s) {sorted(missing)}.")
+    return True
+
+
+def normalize_record_message(message, timestamp=None):
+    """Validate a recorded-feed message and return it in multi-sample form.
+
+    Returns ``(block_name, timestamps, data, influxdb_tags)`` where data maps
+    field -> list of values, each as long as timestamps. Raises ValueError
+    naming the problem.
+    """
+    if not isinstance(message, dict):
+        raise ValueError(f"A recorded feed's message must be a dict, not "
+                         f"{type(message).__name__}.")
+    block_name = message.get('block_name')
+    if not isinstance(block_name, str) or not block_name:
+        raise ValueError("A recorded feed's message needs a 'block_name' string.")
+    data = message.get('data')
+    if not isinstance(data, dict):
+        raise ValueError(f"Message for block '{block_name}' needs a 'data' dict.")
+    if 'timestamps' in message:
+        timestamps = list(message['timestamps'])
+        n = len(timestamps)
+        out = {}
+        for field, values in data.items():
+            verify_data_field_string(field)
+            if not isinstance(values, (list, tuple)) and not (
+                    type(values).__module__ == 'numpy' and getattr(values, 'ndim', 0) == 1):
+                raise ValueError(f"Field '{field}' of block '{block_name}' must be a "
+                                 f"list (the message has 'timestamps').")
+            verify_message_data_type(values, field)
+            if len(values) != n:
+                raise ValueError(f"Field '{field}' of block '{block_name}' has "
+                                 f"{len(values)} values for {n} timestamps.")
+            out[field] = list(values)
+    else:
+        ts = message.get('timestamp', timestamp)
+        timestamps = [time.time() if ts is None else ts]
+        out = {}
+        for field, value in data.items():
+            verify_data_field_string(field)
+            if isinstance(value, (list, tuple)):
+                raise ValueError(f"Field '{field}' of block '{block_name}' is a list; "
+                                 f"use 'timestamps' for several samples.")
+            verify_message_data_type(value, field)
+            out[field] = [value]
+    for t in timestamps:
+        if not isinstance(t, (int, float)) or isinstance(t, bool):
+            if not _is_scalar(t) or isinstance(t, str):
+                raise ValueError(f"Timestamp {t!r} of block '{block_name}' is not a number.")
+    verify_influxdb_tags(message)
+    return block_name, timestamps, out, message.get('influxdb_tags')
+
+
+class BlockBuffer:
+    """Accumulates samples per block until the feed flushes them."""
+
+    def __init__(self):
+        self.blocks = {}
+        self.first_time = None
+
+    def add(self, block_name, timestamps, data, influxdb_tags=None):
+        """Append samples. Returns a flushed message first when the block's
+        fields changed (so no sample is lost or mis-aligned), else None."""
+        flushed = None
+        block = self.blocks.get(block_name)
+        if block is not None and set(block['data']) != set(data):
+            flushed = self.flush()
+            block = None
+        if block is None:
+            block = {'block_name': block_name, 'data': {k: [] for k in data},
+                     'timestamps': []}
+            if influxdb_tags is not None:
+                block['influxdb_tags'] = influxdb_tags
+            self.blocks[block_name] = block
+        if self.first_time is None:
+            self.first_time = time.time()
+        block['timestamps'].extend(timestamps)
+        for k, v in data.items():
+            block['data'][k].extend(v)
+        return flushed
+
+    def __len__(self):
+        return len(self.blocks)
+
+    def flush(self):
+        """Return the buffered message ``{block_name: block}`` and empty it."""
+        out, self.blocks, self.first_time = self.blocks, {}, None
+        return out
+
+
+def _value_bytes(values):
+    if not values:
+        return 4
+    v = values[0]
+    if isinstance(v, str):
+        return len(v.encode('utf-8', 'replace')) + 4
+    return 24
+
+
+def estimate_block_bytes(block):
+    """A conservative estimate of a block's JSON size, and its sample count."""
+    n = len(block['timestamps'])
+    per_sample = 24
+    overhead = 64 + len(block['block_name'])
+    for k, values in block['data'].items():
+        per_sample += _value_bytes(values)
+        overhead += len(k) + 8
+    return overhead + n * per_sample, n, per_sample
+
+
+def split_message(message, max_bytes=MAX_MESSAGE_BYTES):
+    """Split a ``{block_name: block}`` message into messages under the limit.
+
+    Samples are never dropped or reordered: each block is cut into runs of
+    consecutive samples. Returns a list of messages (just ``[message]`` when
+    it already fits).
+    """
+    target = max_bytes // 2
+    sizes = {name: estimate_block_bytes(b) for name, b in message.items()}
+    if sum(s[0] for s in sizes.values()) <= target:
+        return [message]
+    out = []
+    current, current_size = {}, 0
+    for name, block in message.items():
+        total, n, per_sample = sizes[name]
+        if current and current_size + total > target:
+            out.append(current)
+            current, current_size = {}, 0
+        if total <= target:
+            current[name] = block
+            current_size += total
+            continue
+        step = max(1, (target - (total - n * per_sample)) // per_sample)
+        for i in range(0, n, step):
+            chunk = {'block_name': name,
+                     'timestamps': block['timestamps'][i:i + step],
+                     'data': {k: v[i:i + step] for k, v in block['data'].items()}}
+            if 'influxdb_tags' in block:
+                chunk['influxdb_tags'] = block['influxdb_tags']
+            out.append({name: chunk})
+    if current:
+        out.append(current)
+    return out
