@@ -1,0 +1,21 @@
+"""Test helpers: a real router, real agent processes, the released ocs.
+
+Usable from pytest (fixtures in :mod:`ocs.testing.pytest_plugin`, loaded
+automatically: ``ocs_router``, ``run_agent``, ``old_ocs``) and from plain
+scripts::
+
+    from ocs.testing import RouterProcess, AgentLauncher
+    with RouterProcess() as router:
+        agents = AgentLauncher(router, '/tmp/logs')
+        faker = agents('faker1', 'FakeDataAgent')
+        ...
+        agents.stop_all()
+"""
+from .agents import AgentLauncher, AgentProcess, AgentStartError
+from .old_ocs import OldOcs, ScriptError
+from .ports import free_port
+from .router import RouterProcess
+from .site_file import site_dict, write_site_file
+
+__all__ = ['RouterProcess', 'AgentLauncher', 'AgentProcess', 'AgentStartError',
+           'OldOcs', 'ScriptError', 'free_port', 'site_dict', 'write_site_file']
