@@ -1,0 +1,181 @@
+"""Password hashing for access rules.
+
+Hash functions (the ``hash`` field of :class:`HashedPass`):
+
+``none``
+    ``value`` is the clear-text password.
+``md5``
+    ``value`` is the first 16 hex digits of the MD5 digest of the UTF-8
+    password. This is what OCS 0.12 agents understand; it is weak (no salt,
+    fast) and kept for compatibility.
+``sha256``
+    ``value`` is ``'<salt>$<hexdigest>'`` where ``salt`` is 16 hex digits
+    chosen at random when the password is hashed and ``hexdigest`` is the
+    full SHA-256 hex digest of the UTF-8 string ``'<salt>$<password>'``.
+    The salt defeats precomputed tables; agents verify by recomputing.
+``blocked``
+    Matches no password at all (``value`` is ignored).
+
+For every function except ``blocked``, an empty ``value`` matches any
+password. Comparisons are done in constant time.
+"""
+import hashlib
+import hmac
+import secrets
+import string
+from dataclasses import dataclass
+
+#: Hash functions that can hash a password (usable in config files).
+HASHFUNCS = ('none', 'md5', 'sha256')
+#: Every value accepted in HashedPass.hash.
+HASH_NAMES = HASHFUNCS + ('blocked',)
+
+_SALT_BYTES = 8
+
+
+def _md5_short(password):
+    return hashlib.md5(password.encode('utf-8')).hexdigest()[:16]
+
+
+def _sha256_salted(password, salt):
+    digest = hashlib.sha256(f'{salt}${password}'.encode('utf-8')).hexdigest()
+    return f'{salt}${digest}'
+
+
+def hash_password(password, hashfunc='md5', salt=None):
+    """Hash a clear-text password.
+
+    Args:
+        password (str): The clear-text password.
+        hashfunc (str): One of ``'none'``, ``'md5'``, ``'sha256'``.
+        salt (str, optional): For ``sha256`` only, the salt to use (random
+            when not given; give one only to reproduce a value in tests).
+
+    Returns:
+        HashedPass
+
+    Raises:
+        ValueError: unknown ``hashfunc`` or a password that is not a str.
+    """
+    if not isinstance(password, str):
+        raise ValueError(f'a password must be a string, not '
+                         f'{type(password).__name__}')
+    if hashfunc == 'none':
+        return HashedPass('none', password)
+    if hashfunc == 'md5':
+        return HashedPass('md5', _md5_short(password))
+    if hashfunc == 'sha256':
+        if salt is None:
+            salt = secrets.token_hex(_SALT_BYTES)
+        elif '$' in salt:
+            raise ValueError("a sha256 salt must not contain '$'")
+        return HashedPass('sha256', _sha256_salted(password, salt))
+    raise ValueError(f'unknown hash function {hashfunc!r} (expected one of '
+                     f'{", ".join(HASHFUNCS)})')
+
+
+def random_password(length=16):
+    """Return a random password of letters and digits (``secrets``)."""
+    alphabet = string.ascii_letters + string.digits
+    return ''.join(secrets.choice(alphabet) for _ in range(length))
+
+
+def _equal(a, b):
+    return hmac.compare_digest(a.encode('utf-8'), b.encode('utf-8'))
+
+
+@dataclass(repr=False)
+class HashedPass:
+    """Container for hashed password values, for internal storage in Access
+    Director agent as well as for distribution to Agents that need to
+    validate clients.
+
+    Its repr never shows the value (only whether it is empty).
+    """
+
+    #: The identifier for the hash being used (use "none") for clear text,
+    #: and "blocked" to refuse to match any user password.
+    hash: str
+    #: The hashed string. If this string is empty, and hash != "blocked",
+    #: then any provided password will match.
+    value: str = ''
+
+    def __repr__(self):
+        shown = "''" if self.value == '' else '<redacted>'
+        return f'HashedPass(hash={self.hash!r}, value={shown})'
+
+    __str__ = __repr__
+
+    @classmethod
+    def blocked(cls):
+        """A HashedPass that matches no password."""
+        return cls('blocked', '')
+
+    @classmethod
+    def free(cls):
+        """A HashedPass that matches any password."""
+        return cls('none', '')
+
+    @property
+    def is_free(self):
+        """True if any password matches."""
+        return self.hash != 'blocked' and self.value == ''
+
+    def check(self, password):
+        """Return True if ``password`` matches.
+
+        ``None`` is treated as the empty password. A password that is not a
+        string only matches a free (empty) value. An unknown hash function
+        matches nothing.
+        """
+        if self.hash == 'blocked':
+            return False
+        if self.value == '':
+            return True
+        if password is None:
+            password = ''
+        if not isinstance(password, str):
+            return False
+        if self.hash == 'none':
+            return _equal(password, self.value)
+        if self.hash == 'md5':
+            return _equal(_md5_short(password), self.value)
+        if self.hash == 'sha256':
+            salt, sep, _ = self.value.partition('$')
+            if not sep:
+                return False
+            return _equal(_sha256_salted(password, salt), self.value)
+        return False
+
+    def to_dict(self):
+        """Wire form ``{'hash': ..., 'value': ...}``."""
+        return {'hash': self.hash, 'value': self.value}
+
+    @classmethod
+    def from_dict(cls, data, what='hashed_pass'):
+        """Build from the wire form; raises ValueError naming the field.
+
+        An unknown hash name is accepted (such a HashedPass matches
+        nothing), so that rules from a newer director do not break an
+        agent.
+        """
+        if isinstance(data, cls):
+            return data
+        if not isinstance(data, dict):
+            raise ValueError(f'{what} must be a mapping with keys hash and '
+                             f'value, got {type(data).__name__}')
+        unknown = set(data) - {'hash', 'value'}
+        if unknown:
+            raise ValueError(f'{what} has unknown key(s) {sorted(unknown)} '
+                             "(expected 'hash' and 'value')")
+        h = data.get('hash')
+        v = data.get('value', '')
+        if v is None:
+            v = ''
+        if not isinstance(h, str):
+            raise ValueError(f'{what}.hash must be a string (one of '
+                             f'{", ".join(HASH_NAMES)})')
+        if not isinstance(v, str):
+            raise ValueError(f'{what}.value must be a string, got '
+                             f'{type(v).__name__}')
+        return cls(h, v)
