@@ -80,3 +80,12 @@ def test_huge_counts_do_not_overflow():
 def test_bad_settings(kw):
     with pytest.raises(ValueError):
         FailedAttemptThrottle(**kw)
+
+
+def test_success_is_never_delayed_and_does_not_reset():
+    th = FailedAttemptThrottle(Clock(), free_attempts=1, base_delay=1.)
+    th.failure('a')
+    assert th.failure('a') == 1.
+    assert th.success('a') == 0.
+    assert th.failures('a') == 2
+    assert th.failure('a') == 2.

@@ -9,7 +9,8 @@ did not grant the level needed, how long to hold the refusal back::
         delay = throttle.failure(caller_key)
         # answer the refusal after `delay` seconds (e.g. deferLater)
 
-Accepted calls never ask and are never delayed. ``caller_key`` identifies
+Accepted calls are never delayed (``success(key)`` may be called for
+them; it returns 0 and keeps the failure count). ``caller_key`` identifies
 the caller as well as the transport allows (the WAMP caller session id, or
 the authid). Nothing here sleeps or touches the network.
 """
@@ -86,6 +87,17 @@ class FailedAttemptThrottle:
         while len(self._keys) > self.max_keys:
             self._keys.popitem(last=False)
         return self._delay_for(count)
+
+    def success(self, key):
+        """Note an accepted call by ``key``. It is never delayed, and it
+        does not wipe earlier failures: otherwise a caller could reset its
+        count with calls that need no password between guesses. Failures
+        fade ``forget_after`` seconds after the last one.
+
+        Returns:
+            float: always 0.
+        """
+        return 0.
 
     def reset(self, key):
         """Forget ``key``'s failures."""
