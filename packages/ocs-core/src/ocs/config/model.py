@@ -66,8 +66,12 @@ def normalize_manage(value, key='manage'):
         key=key)
 
 
+_TYPE_WORDS = {dict: 'mapping', list: 'list', str: 'str', int: 'int',
+               float: 'float', bool: 'bool'}
+
+
 def _typename(v):
-    return type(v).__name__ if v is not None else 'null'
+    return 'null' if v is None else _TYPE_WORDS.get(type(v), type(v).__name__)
 
 
 def _check_mapping(data, key, what):
@@ -91,7 +95,7 @@ def _get(data, name, types, key, required=False, default=None, what=None):
     if value is None and not required:
         return default
     if not isinstance(value, types) or isinstance(value, bool) and bool not in _astuple(types):
-        names = ' or '.join(t.__name__ for t in _astuple(types))
+        names = ' or '.join(_TYPE_WORDS.get(t, t.__name__) for t in _astuple(types))
         raise SiteConfigError(
             f"expected {names}, got {_typename(value)}: {value!r}", key=path)
     return value
