@@ -208,47 +208,45 @@ def _json_value(v):
     return None, f'unsupported type {type(v).__name__}'
 
 
-def _float_column_text(col):
-    """Texts of a column of Python floats, all finite, or None (use slow path).
-
-    The shortest round-trip text equals ``repr`` except where ``repr`` uses
-    an exponent with two digits or where a JSON encoder writes small values
-    positionally; such columns (rare) are formatted with ``repr``.
-    """
-    if _dumps is None:
-        return list(map(repr, col)) if all(map(math.isfinite, col)) else None
-    try:
-        s = _dumps(col)
-    except (OverflowError, ValueError, TypeError):
-        return None
-    if 'e' in s or 'n' in s or 'I' in s or '0.0000' in s:
-        # exponent form, null/NaN/Infinity, or a value below 1e-4
-        if not all(map(math.isfinite, col)):
-            return None
-        return list(map(repr, col))
-    return s[1:-1].split(',')
+def _float_text(v):
+    """Text of a float (or an int in a float column)."""
+    return repr(float(v))
 
 
 def _column_text(col):
     """Line-protocol texts of a whole column, or None if a value needs care.
 
+    The fast path encodes the column with one call of the JSON encoder: a
+    column whose text has no quotes, ``true``/``false``/``null`` or NaN is
+    numeric; it is a float column if any value has a decimal point or an
+    exponent (integers in a float column are then written as floats, as
+    InfluxDB reads a number without the ``i`` suffix), else an integer column
+    (``i`` suffix). The shortest round-trip text of a float is its value
+    exactly, as ``repr`` gives it (in a few ranges a JSON encoder writes the
+    same value with a different exponent form, e.g. ``0.00001`` for
+    ``1e-05``).
+
     Returns:
         list of str, one per value, or None when the column holds a value
-        that must be skipped or a mix of types (use the per-value path).
+        that must be skipped or one of a type that is not supported.
     """
+    if _dumps is not None:
+        try:
+            s = _dumps(col)
+        except (TypeError, ValueError, OverflowError):
+            s = None
+        body = s[1:-1] if s is not None else '"'
+        if not ('"' in body or 't' in body or 'f' in body or 'n' in body
+                or 'N' in body or 'I' in body or '[' in body or '{' in body):
+            if '.' in body or 'e' in body:
+                return body.split(',')
+            return (body.replace(',', 'i,') + 'i').split(',')
     types = set(map(type, col))
-    if types == {float}:
-        return _float_column_text(col)
-    if types == {int} or types == {int, float}:
-        if float in types:
-            return _float_column_text(list(map(float, col)))
-        if _dumps is not None:
-            try:
-                s = _dumps(col)
-            except (OverflowError, ValueError, TypeError):
-                s = None
-            if s is not None:
-                return (s[1:-1].replace(',', 'i,') + 'i').split(',')
+    if types == {float} or types == {int, float}:
+        if not all(map(math.isfinite, col)):
+            return None
+        return list(map(_float_text, col)) if int in types else list(map(repr, col))
+    if types == {int}:
         return [f'{v}i' for v in col]
     if types == {bool}:
         return ['true' if v else 'false' for v in col]
@@ -274,6 +272,8 @@ class InfluxBlock:
     tags: InfluxTags
     #: Values left out by the last :meth:`encode` (list of :class:`Skipped`).
     skipped: list = dc_field(default_factory=list, repr=False, compare=False)
+    #: Earliest timestamp written by the last :meth:`encode_text` (or None).
+    oldest: float = dc_field(default=None, repr=False, compare=False)
 
     def _fields(self):
         """(data key, field name, extra tags) for every data key, in order."""
@@ -315,6 +315,12 @@ class InfluxBlock:
 
     def _ns(self, ts):
         """Nanosecond texts of the timestamps (None where not usable)."""
+        types = set(map(type, ts))
+        if types and types <= {float, int}:
+            try:
+                return [str(int(t * 1e9)) for t in ts]
+            except (ValueError, OverflowError):  # NaN or inf among them
+                pass
         out = []
         for t in ts:
             t = _plain(t)
@@ -341,6 +347,7 @@ class InfluxBlock:
             ValueError: if the block is malformed (e.g. lengths differ).
         """
         self.skipped = []
+        self.oldest = None
         ts, cols = self._columns()
         n, nf = len(ts), len(cols)
         if n == 0 or nf == 0:
@@ -348,6 +355,9 @@ class InfluxBlock:
         heads = self._heads()
         ns = self._ns(ts)
         texts = [_column_text(c) for c in cols.values()]
+        usable = [t for t, x in zip(ts, ns) if x is not None] \
+            if None in ns else ts
+        self.oldest = _plain(min(usable)) if usable else None
         if None not in ns and None not in texts:
             # Fast path: every value writable. Pieces are laid out as
             # [head, value, tail] per point, timestamp-major.
@@ -396,7 +406,11 @@ class InfluxBlock:
         _check_protocol(protocol)
         if protocol == 'line':
             text, count = self.encode_text()
-            return text.split('\n')[:-1] if count else []
+            if not count:
+                return []
+            lines = text.split('\n')
+            lines.pop()  # the text ends with a newline
+            return lines
         self.skipped = []
         ts, cols = self._columns()
         fields = self._fields()
@@ -565,11 +579,16 @@ def encode_message(data, feed, protocol='line'):
         texts.append(text)
         points += count
         skipped.extend(block.skipped)
-        if count:
-            for t in _as_list(block.timestamps):
-                t = _plain(t)
-                if isinstance(t, (int, float)) and math.isfinite(t):
-                    oldest = t if oldest is None else min(oldest, t)
+        if count and protocol == 'line':
+            t = block.oldest
+        elif count:
+            t = min((_plain(t) for t in _as_list(block.timestamps)
+                     if isinstance(_plain(t), (int, float))
+                     and math.isfinite(_plain(t))), default=None)
+        else:
+            t = None
+        if t is not None:
+            oldest = t if oldest is None else min(oldest, t)
     return EncodedMessage(''.join(texts), points, oldest, skipped)
 
 
