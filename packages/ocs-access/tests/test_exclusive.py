@@ -139,3 +139,11 @@ def test_unusable_target():
     c = ExclusiveAccessClient(object(), 'me', 'g')
     with pytest.raises(TypeError, match='cannot reach request_exclusive'):
         c.acquire()
+
+
+def test_renew_that_reacquires_updates_password():
+    answers = iter([{'grant_name': 'g', 'message': 'grant acquired',
+                     'step': 1, 'expire_at': 10., 'password': 'new-pw'}])
+    c = ExclusiveAccessClient('ad', 'me', 'g', call=lambda **kw: next(answers))
+    ok, _ = c.renew()
+    assert ok and c.password == 'new-pw' and c.expire_at == 10.

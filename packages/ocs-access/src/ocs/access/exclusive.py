@@ -150,10 +150,13 @@ class ExclusiveAccessClient:
     def renew(self, expire_at: Optional[float] = None) -> Tuple[bool, dict]:
         """Try to renew the exclusive access grant (new expiry suggested by
         ``expire_at``, default 100 s from now). On success
-        ``self.expire_at`` is updated."""
+        ``self.expire_at`` is updated (and ``self.password``, if the
+        director had to acquire the grant anew)."""
         ok, resp = self._request('renew', self._default_expiry(expire_at))
         if ok:
             self.expire_at = resp.get('expire_at', self.expire_at)
+            if resp.get('password') is not None:
+                self.password = resp['password']
         return ok, resp
 
     def release(self) -> Tuple[bool, dict]:
