@@ -6,7 +6,7 @@ import sys
 from autobahn.twisted.wamp import ApplicationRunner, ApplicationSession
 from twisted.internet.defer import inlineCallbacks, maybeDeferred
 
-from ocs import site_config
+from ocs import logs, site_config
 from ocs.clients.reply import OCSReply
 from ocs.logs import get_logger
 
@@ -106,13 +106,30 @@ def run_control_script(function, parser=None, *args, **kwargs):
                                                  [pargs] + list(args), kwargs)
         return holder['session']
 
+    import txaio
+    from twisted.internet import reactor
+
+    logs.configure(level=pargs.log_level, json=(pargs.log_format == 'json'))
+    logs.route_twisted_logs()       # no stdout capture: the script may print
+    txaio.use_twisted()
+    txaio.config.loop = reactor
+
+    def connect_failed(failure):
+        holder['connect_error'] = failure.getErrorMessage()
+        if reactor.running:
+            reactor.stop()
+
     runner = ApplicationRunner(pargs.site_hub, pargs.site_realm)
-    runner.run(make, auto_reconnect=False)
+    d = runner.run(make, start_reactor=False, auto_reconnect=False)
+    d.addErrback(connect_failed)
+    reactor.run()
     session = holder.get('session')
     if session is None or not session.joined:
+        reason = holder.get('connect_error') or 'session closed before joining'
         raise ConnectionError(
             f"could not join realm '{pargs.site_realm}' on the router at "
-            f"{pargs.site_hub} (is it running? check hub.wamp_server / --site-hub)")
+            f"{pargs.site_hub}: {reason} (is it running? check hub.wamp_server / "
+            f"--site-hub, hub.wamp_realm / --site-realm)")
     if session.failure is not None:
         session.failure.raiseException()
     return session.result
