@@ -43,9 +43,16 @@ def test_empty_crossbar_means_defaults(tmp_path):
     assert rs.crossbar == {} and rs.crossbar_config_dir is None
 
 
-def test_unknown_explicit_host_named(tmp_path):
-    f = _write(tmp_path / 's.yaml', {'hub': HUB, 'hosts': {'localhost': {}}})
-    with pytest.raises(RouterConfigError, match="'nohost'.*localhost"):
+def test_unknown_explicit_host_falls_back_to_localhost(tmp_path):
+    f = _write(tmp_path / 's.yaml', {'hub': HUB, 'hosts': {
+        'localhost': {'crossbar': {'config-dir': '/cb'}, 'agent-instances': []}}})
+    assert load_router_site(f, 'nohost').crossbar_config_dir == '/cb'
+
+
+def test_unknown_explicit_host_without_localhost_named(tmp_path):
+    f = _write(tmp_path / 's.yaml', {'hub': HUB, 'hosts': {
+        'other': {'agent-instances': []}}})
+    with pytest.raises(RouterConfigError, match="'nohost'.*other"):
         load_router_site(f, 'nohost')
 
 
@@ -70,7 +77,7 @@ def test_missing_file_named(tmp_path):
 
 def test_missing_hub_names_file(tmp_path):
     f = _write(tmp_path / 'bad.yaml', {'hosts': {}})
-    with pytest.raises(RouterConfigError, match="bad.yaml.*'hub'"):
+    with pytest.raises(RouterConfigError, match="bad.yaml.*hub"):
         load_router_site(f)
 
 

@@ -7,8 +7,7 @@ The file is found as the other OCS tools find it: ``--site-file``, else
 import dataclasses
 import os
 import socket
-
-import yaml
+import types
 
 from .errors import RouterConfigError
 
@@ -51,20 +50,36 @@ def find_site_file(site_file=None, site=None):
         RouterConfigError: No file given and ``OCS_CONFIG_DIR`` not set, or
             the file does not exist.
     """
-    if site_file is None:
-        config_dir = os.environ.get('OCS_CONFIG_DIR')
-        if not config_dir:
-            raise RouterConfigError(
-                "no site config: pass --site-file FILE or set OCS_CONFIG_DIR "
-                "to the folder holding default.yaml")
-        site_file = os.path.join(config_dir, f"{site or 'default'}.yaml")
-    if not os.path.isfile(site_file):
-        raise RouterConfigError(f"site config file {site_file!r} does not exist")
-    return site_file
+    from ocs.site_config import SiteConfigError, site_file_path
+    try:
+        path = site_file_path(types.SimpleNamespace(site_file=site_file, site=site))
+    except SiteConfigError as e:
+        raise RouterConfigError(f"{e} (or pass --site-file FILE)") from None
+    if not os.path.isfile(path):
+        raise RouterConfigError(f"site config file {path!r} does not exist")
+    return path
+
+
+def _pick_host(site, site_host):
+    # Same rule as the other OCS tools: the named host (or this machine's
+    # host name), else the 'localhost' entry.
+    name = site_host or socket.gethostname()
+    if name in site.hosts:
+        return site.hosts[name]
+    if 'localhost' in site.hosts:
+        return site.hosts['localhost']
+    if site_host is not None:
+        raise RouterConfigError(
+            f"site config {site.source_file!r}: no entry for host {site_host!r} "
+            f"under 'hosts' and no 'localhost' entry (have: "
+            f"{', '.join(site.hosts) or 'none'})")
+    return None
 
 
 def load_router_site(site_file=None, site_host=None, site=None):
     """Load the hub and crossbar settings of a site config file.
+
+    The file is read and checked by :func:`ocs.site_config.load_site_config`.
 
     Args:
         site_file (str, optional): Path of the site config file.
@@ -75,39 +90,18 @@ def load_router_site(site_file=None, site_host=None, site=None):
     Returns:
         RouterSite
     """
+    from ocs.site_config import SiteConfigError, load_site_config
     path = find_site_file(site_file, site)
     try:
-        with open(path) as f:
-            data = yaml.safe_load(f)
-    except yaml.YAMLError as e:
-        raise RouterConfigError(f"site config {path!r} is not valid YAML: {e}") from None
-    if not isinstance(data, dict):
-        raise RouterConfigError(
-            f"site config {path!r}: expected a mapping with 'hub' and 'hosts'")
-    hub = data.get('hub')
-    if not isinstance(hub, dict):
-        raise RouterConfigError(
-            f"site config {path!r}: 'hub' section missing or not a mapping "
-            f"(needs wamp_server, wamp_realm, address_root)")
-    hosts = data.get('hosts') or {}
-    if not isinstance(hosts, dict):
-        raise RouterConfigError(f"site config {path!r}: 'hosts' must be a mapping")
-
-    host_name = site_host or socket.gethostname()
-    if host_name not in hosts:
-        if site_host is not None:
-            raise RouterConfigError(
-                f"site config {path!r}: no entry for host {site_host!r} under "
-                f"'hosts' (have: {', '.join(map(str, hosts)) or 'none'})")
-        host_name = 'localhost' if 'localhost' in hosts else None
-    host = (hosts.get(host_name) or {}) if host_name else {}
-    if not isinstance(host, dict):
-        raise RouterConfigError(
-            f"site config {path!r}: hosts.{host_name} must be a mapping")
-    crossbar = host.get('crossbar')
-    if crossbar is not None and not isinstance(crossbar, dict):
-        raise RouterConfigError(
-            f"site config {path!r}: hosts.{host_name}.crossbar must be a "
-            f"mapping (keys 'config-dir', 'bin') or null")
-    return RouterSite(path=path, hub=dict(hub), host_name=host_name,
-                      crossbar=None if crossbar is None else dict(crossbar))
+        sc = load_site_config(path)
+    except SiteConfigError as e:
+        raise RouterConfigError(str(e)) from None
+    host = _pick_host(sc, site_host)
+    crossbar = None
+    if host is not None and host.crossbar is not None:
+        # The raw entry: CrossbarConfig.binary falls back to PATH, but an
+        # explicit $OCS_CROSSBAR_BIN must win over PATH (see find_crossbar).
+        crossbar = dict(host.crossbar.data or {})
+    return RouterSite(path=sc.source_file or path, hub=dict(sc.hub.data),
+                      host_name=host.name if host is not None else None,
+                      crossbar=crossbar)

@@ -48,11 +48,13 @@ class AgentProcess:
         address (str): ``<address_root>.<instance_id>``.
         log_path (str): File holding the process's stdout and stderr.
         cmd (list of str): The command line.
+        site_file (str or None): The site config file it was started with.
     """
 
     def __init__(self, instance_id, address, cmd, log_path, http_url,
-                 env=None, cwd=None):
+                 env=None, cwd=None, site_file=None):
         self.instance_id = instance_id
+        self.site_file = None if site_file is None else str(site_file)
         self.address = address
         self.cmd = list(cmd)
         self.log_path = str(log_path)
@@ -103,8 +105,22 @@ class AgentProcess:
         """The last lines of the process's output."""
         return _tail(self.log_path, lines)
 
+    def _is_ours(self, api):
+        """True if a ``get_api`` answer comes from this process (or its child)."""
+        pid = api.get('instance_pid') if isinstance(api, dict) else None
+        if pid is None or pid == self.pid:
+            return True
+        try:
+            import psutil
+            return any(c.pid == pid for c in psutil.Process(self.pid).children(recursive=True))
+        except Exception:
+            return False
+
     def wait_ready(self, timeout=15.0):
         """Wait until the agent answers ``get_api`` through the HTTP bridge.
+
+        The answer must come from this process (its ``instance_pid``), not
+        from an older agent still holding the same address.
 
         Raises:
             AgentStartError: The process exited, or ``timeout`` passed (the
@@ -122,7 +138,11 @@ class AgentProcess:
             try:
                 reply = self.call('get_api', timeout=2.0)
                 if isinstance(reply, dict) and 'args' in reply and 'error' not in reply:
-                    return reply['args'][0]
+                    api = reply['args'][0]
+                    if self._is_ours(api):
+                        return api
+                    reply = (f"get_api answered by another process (instance_pid "
+                             f"{api.get('instance_pid')}), not PID {self.pid}")
                 last = reply
             except (requests.RequestException, ValueError) as e:
                 last = e
@@ -245,7 +265,8 @@ class AgentLauncher:
         log_path = self.log_dir / f'agent-{instance_id}-{len(self.started)}.log'
         agent = AgentProcess(instance_id, f'{self.router.address_root}.{instance_id}',
                              cmd, log_path, self.router.http_url,
-                             env=agent_env(env), cwd=str(self.log_dir))
+                             env=agent_env(env), cwd=str(self.log_dir),
+                             site_file=site_file)
         agent.start()
         self.started.append(agent)
         if wait:
