@@ -177,7 +177,7 @@ def main(args=None):
         args (list of str, optional): Command line (default sys.argv[1:]).
 
     Returns:
-        Whatever the agent's entry point returns.
+        The entry point's return value if it is an int (an exit code), else None.
     """
     argv = list(sys.argv[1:] if args is None else args)
     argv = apply_env_defaults(argv)
@@ -207,7 +207,9 @@ def main(args=None):
     _set_title(pre.instance_id)
     log.info("starting agent", instance_id=pre.instance_id, agent_class=agent_class,
              entry=f"{start.__module__}.{start.__name__}")
-    return start(args=agent_args)
+    result = start(args=agent_args)
+    # The console script exits with what main returns: pass on exit codes only.
+    return result if isinstance(result, int) else None
 
 
 if __name__ == '__main__':
