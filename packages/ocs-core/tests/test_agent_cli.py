@@ -213,3 +213,30 @@ def test_cli_help(plugin_dir):
     p, _ = cli(plugin_dir, ['--help'])
     assert p.returncode == 0
     assert '--entrypoint' in p.stdout and '--site-file' in p.stdout
+
+
+@pytest.mark.integration
+def test_cli_starts_real_agent_from_environment(ocs_router, tmp_path):
+    """Container style: only --site-file on the command line, the rest from
+    INSTANCE_ID / SITE_HOST / SITE_HUB; the agent comes up and has its title."""
+    psutil = pytest.importorskip('psutil')
+    from ocs.testing.agents import AgentProcess, agent_env
+    site = ocs_router.write_site(
+        [{'instance-id': 'faker-env', 'agent-class': 'FakeDataAgent',
+          'arguments': [['--mode', 'idle']]}],
+        extra_hub={'wamp_server': 'ws://127.0.0.1:1/ws'})     # wrong: SITE_HUB fixes it
+    exe = Path(sys.executable).parent / 'ocs-agent-cli'
+    agent = AgentProcess('faker-env', f'{ocs_router.address_root}.faker-env',
+                         [str(exe), '--site-file', site], tmp_path / 'agent.log',
+                         ocs_router.http_url, cwd=str(tmp_path),
+                         env=agent_env({'INSTANCE_ID': 'faker-env', 'SITE_HOST': 'localhost',
+                                        'SITE_HUB': ocs_router.ws_url,
+                                        'CROSSBAR_TIMEOUT': '20'}))
+    agent.start()
+    try:
+        api = agent.wait_ready(20)
+        assert api['agent_class'] == 'FakeDataAgent'
+        assert api['instance_pid'] == agent.pid
+        assert ' '.join(psutil.Process(agent.pid).cmdline()).startswith('ocs-agent:faker-env')
+    finally:
+        agent.stop()
