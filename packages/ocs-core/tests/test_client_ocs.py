@@ -226,3 +226,23 @@ def test_ocsclient_wire_details(ocs_router, tmp_path):
             {'password': 'pw', 'timeout': 2}
     finally:
         echo.stop()
+
+
+@pytest.mark.integration
+def test_ocsclient_drives_released_ocs_agent(ocs_router, run_agent, old_ocs, tmp_path):
+    """Our client against a FakeDataAgent of the released ocs 0.12.1."""
+    agent = run_agent('faker-old', 'FakeDataAgent', venv=old_ocs.venv,
+                      site_args=[['--mode', 'idle']], ready_timeout=30)
+    site = ocs_router.write_site([{'instance-id': 'faker-old', 'agent-class': 'FakeDataAgent'}])
+    client = OCSClient('faker-old', args=['--site-file', site])
+    assert client.agent_class == 'FakeDataAgent'
+    reply = client.delay_task(delay=0.05)
+    assert reply.status == ocs.OK
+    assert reply.session['status'] == 'done' and reply.session['success'] is True
+    assert 'delay_task[session=' in repr(reply)
+    assert client.delay_task.start(delay='soon').status == ocs.ERROR
+    assert client.count.start().status == ocs.OK
+    assert client.count().session['status'] in ('starting', 'running')
+    assert client.count.stop().status == ocs.OK
+    assert client.count.wait(timeout=10).session['status'] == 'done'
+    assert agent.is_running()
