@@ -1,6 +1,7 @@
 """OCSAgent: the WAMP session that exposes an agent's Operations and Feeds."""
 import os
 import socket
+import threading
 import time
 import traceback
 
@@ -29,6 +30,8 @@ ACTIONS = ('start', 'stop', 'abort', 'wait', 'status')
 OUTBOX_GRACE_S = 3.0
 #: Bound on how long shutdown waits for running Operations to end.
 SHUTDOWN_WAIT_S = 0.8
+#: After this long in shutdown, the process exits even if threads hang.
+FORCED_EXIT_S = 5.0
 
 
 def _reply(status, message, session=None):
@@ -153,11 +156,12 @@ class OCSAgent(ApplicationSession):
     def _on_shutdown(self):
         """Stop running Operations (bounded in time) before the reactor stops."""
         self._shutting_down = True
+        _start_exit_watchdog(FORCED_EXIT_S)
         if self.heartbeat_call is not None and self.heartbeat_call.running:
             self.heartbeat_call.stop()
         waits = []
         for name, session in self.sessions.items():
-            if session.status in ('done', None):
+            if session is None or session.status in ('done', None):
                 continue
             d = Deferred()
             session.add_done_callback(lambda s, d=d: d.called or d.callback(None))
@@ -586,6 +590,23 @@ class OCSAgent(ApplicationSession):
     def call_op(self, agent_address, op_name, action, params=None, timeout=None):
         """Call ``<agent_address>.ops``; returns a Deferred of the reply."""
         return self.call(f'{agent_address}.ops', action, op_name, params, timeout)
+
+
+def _start_exit_watchdog(seconds):
+    """Exit the process if shutdown has not finished after ``seconds``.
+
+    Twisted joins its worker threads at shutdown; an Operation that never
+    returns would otherwise keep the agent alive forever.
+    """
+    def force():
+        import logging
+        logging.getLogger(__name__).error(
+            'operations still running %.0f s after shutdown began; exiting anyway', seconds)
+        logging.shutdown()
+        os._exit(3)
+    timer = threading.Timer(seconds, force)
+    timer.daemon = True
+    timer.start()
 
 
 def _interpret_result(result):

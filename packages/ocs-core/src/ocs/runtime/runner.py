@@ -1,5 +1,6 @@
 """Connecting an agent to the router and keeping it connected."""
 import os
+import signal
 import sys
 import time
 from urllib.parse import urlparse
@@ -89,6 +90,10 @@ class AgentRunner:
         reactor.addSystemEventTrigger('before', 'shutdown', self._stop)
         if not start_reactor:
             return self._service
+        # A process started in the background by a shell inherits SIGINT
+        # ignored, and Twisted then leaves it ignored: restore the default so
+        # SIGINT (as sent by HostManager and test harnesses) stops the agent.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         reactor.run()
         code = self.exit_code or getattr(session, '_exit_code', 0)
         if code:
