@@ -299,3 +299,19 @@ def test_in_reactor_context_confusing_thread():
     t.start()
     t.join()
     assert "'my-worker'" in out['err']
+
+
+def test_pacemaker_next_sample_and_rate_limited_warnings():
+    import structlog
+    clk = FakeClock(100.0)
+    pm = Pacemaker(10, clock=clk.time, sleep_func=clk.sleep)
+    assert pm.next_sample is None
+    pm.sleep()
+    assert pm.next_sample == pytest.approx(100.1)
+    with structlog.testing.capture_logs() as logged:
+        for _ in range(50):            # 0.25 s body at 10 Hz: always late
+            clk.work(0.25)
+            pm.sleep()
+    warnings = [e for e in logged if e['log_level'] == 'warning']
+    assert pm.skipped == 75            # 12.5 s = 125 periods, 50 of them ran
+    assert 1 <= len(warnings) <= 2     # 12.5 s of lateness, one warning per 10 s

@@ -6,6 +6,9 @@ from ocs.logs import get_logger
 
 log = get_logger(__name__)
 
+#: Seconds between two "running late" warnings of one Pacemaker.
+WARN_INTERVAL = 10.0
+
 
 class Pacemaker:
     """The Pacemaker is a class to help Agents maintain a regular sampling
@@ -70,6 +73,12 @@ class Pacemaker:
         self._tick = 0          # index of the next tick
         #: Number of ticks skipped because the loop ran late.
         self.skipped = 0
+        self._last_warning = None
+
+    @property
+    def next_sample(self):
+        """Unix time the next tick is due (None before the first sleep)."""
+        return None if self._start is None else self._due(self._tick)
 
     def _due(self, tick):
         if self.quantize:
@@ -93,8 +102,12 @@ class Pacemaker:
             # at once and the schedule keeps its phase.
             missed = int(math.floor(late / self.sample_time + 1e-9))
             self.skipped += missed
-            log.warning("pacemaker running late; skipping ticks", missed=missed,
-                        late_s=round(late, 6), sample_freq=self.sample_freq)
+            if self._last_warning is None or now - self._last_warning >= WARN_INTERVAL:
+                # At most one warning per WARN_INTERVAL; the total is in .skipped.
+                self._last_warning = now
+                log.warning("pacemaker running late; skipping ticks", missed=missed,
+                            late_s=round(late, 6), sample_freq=self.sample_freq,
+                            skipped_total=self.skipped)
             self._tick += missed
             due = self._due(self._tick)
         if due > now:
