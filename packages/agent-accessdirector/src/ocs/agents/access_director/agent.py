@@ -10,6 +10,7 @@ import argparse
 import os
 import time
 
+from autobahn.wamp.exception import ApplicationError
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.task import deferLater
@@ -101,9 +102,15 @@ class AccessDirector:
         """Register the special access points (after every join) and send
         the rules again."""
         base = agent.agent_address
-        yield agent.register(self.agent_poll, f'{base}.agent_poll')
-        yield agent.register(self.request_exclusive,
-                             f'{base}.request_exclusive')
+        try:
+            yield agent.register(self.agent_poll, f'{base}.agent_poll')
+            yield agent.register(self.request_exclusive,
+                                 f'{base}.request_exclusive')
+        except ApplicationError as e:
+            self.log.critical('could not register the special access points '
+                              'at {base}.agent_poll / .request_exclusive: '
+                              '{err}; agents will only get the periodic '
+                              'broadcasts', base=base, err=e.error)
         self.log.info('special access points registered at {base}.agent_poll '
                       'and {base}.request_exclusive', base=base)
         self.state.dirty = True
