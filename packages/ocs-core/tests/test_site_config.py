@@ -230,6 +230,14 @@ def test_file_from_ocs_config_dir_and_site(tmp_path, monkeypatch, site_file):
     assert site.source_file == str(tmp_path / 'lab.yaml')
 
 
+def test_from_yaml(site_file):
+    site = SiteConfig.from_yaml(site_file)
+    assert site.source_file == site_file
+    assert site.hosts['ocs-host-a'].instance_ids() == ['faker1', 'faker2', 'registry']
+    assert site.hosts['ocs-host-a'].crossbar.get_cmd('stop') == \
+        ['/opt/crossbar', 'stop', '--cbdir', '/tmp/cb']
+
+
 def test_no_config_dir(monkeypatch):
     monkeypatch.delenv('OCS_CONFIG_DIR', raising=False)
     with pytest.raises(SiteConfigError, match='OCS_CONFIG_DIR'):

@@ -168,6 +168,12 @@ class SiteConfig:
         except SiteConfigError as e:
             raise e.with_file(source_file) if source_file and not e.filename else e
 
+    @classmethod
+    def from_yaml(cls, filename):
+        """Load and check a site config file (see :meth:`from_dict`)."""
+        from ocs.config.loading import load_site_config
+        return load_site_config(filename)
+
     def summary(self):
         """A short dict describing this site (for logs)."""
         return {'source_file': self.source_file, 'hub': self.hub.summary(),
