@@ -87,7 +87,10 @@ def read_site_file(path):
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
-        what = ' '.join(x for x in (e.context, e.problem) if x)
+        what = ', '.join(x for x in (e.context, e.problem) if x)
+        if e.context_mark is not None and e.problem_mark is not None and \
+                e.context_mark.line != e.problem_mark.line:
+            what += f" (the construct starts on line {e.context_mark.line + 1})"
         raise SiteConfigError(f"YAML syntax error: {what}", filename=path,
                               line=line) from None
     except yaml.YAMLError as e:
