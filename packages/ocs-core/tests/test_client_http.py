@@ -8,7 +8,6 @@ local HTTP server (not a bridge) or a closed port for the error paths.
 """
 import http.server
 import json
-import os
 import subprocess
 import sys
 import textwrap

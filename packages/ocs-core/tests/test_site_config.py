@@ -7,8 +7,8 @@ import textwrap
 import pytest
 
 from ocs import site_config
-from ocs.site_config import (ArgContainer, CrossbarConfig, HostConfig,
-                             HubConfig, InstanceConfig, SiteConfig,
+from ocs.site_config import (CrossbarConfig, HostConfig,
+                             InstanceConfig, SiteConfig,
                              SiteConfigError)
 
 HUB = {'wamp_server': 'ws://127.0.0.1:8001/ws',

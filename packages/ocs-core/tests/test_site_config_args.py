@@ -2,7 +2,6 @@
 import argparse
 import os
 import socket
-import textwrap
 
 import pytest
 
