@@ -22,7 +22,8 @@ PLUGINS = {
     'ocs-throwaway-a': ('throwaway_a', '''
         package_name = 'ocs-throwaway-a'
         agents = {'ThrowawayAgent': {'module': 'ocs_throwaway_agent', 'entry_point': 'main'},
-                  'NoEntryAgent': {'module': 'ocs_throwaway_agent', 'entry_point': 'nope'}}
+                  'NoEntryAgent': {'module': 'ocs_throwaway_agent', 'entry_point': 'nope'},
+                  'StrictAgent': {'module': 'ocs_throwaway_agent', 'entry_point': 'strict'}}
     '''),
     'ocs-throwaway-b': ('throwaway_b', '''
         package_name = 'ocs-throwaway-b'
@@ -49,6 +50,12 @@ def main(args=None):
 def other(args=None):
     _report('OTHER', args)
     return 3
+
+def strict(args=None):
+    import argparse
+    from ocs import site_config
+    parsed = site_config.parse_args('StrictAgent', argparse.ArgumentParser(), args)
+    _report('STRICT', [parsed.instance_id, parsed.site_hub])
 '''
 
 
@@ -111,6 +118,8 @@ hosts:
       - {instance-id: thr3, agent-class: NotInstalledAgent}
       - {instance-id: thr4, agent-class: NoEntryAgent}
       - {instance-id: thr5}
+      - {instance-id: thr6, agent-class: StrictAgent, arguments: [['--unknown-opt', 1]]}
+      - {instance-id: thr7, agent-class: StrictAgent}
 """
 
 
@@ -191,7 +200,9 @@ def test_cli_missing_agent_class_lists_installed(plugin_dir):
 @pytest.mark.integration
 @pytest.mark.parametrize('argv, words', [
     (['--site-file', 'SITE', '--site-host', 'localhost', '--instance-id', 'nobody'],
-     ["'nobody'", 'thr1, thr2, thr3, thr4, thr5']),
+     ["'nobody'", 'thr1, thr2, thr3, thr4, thr5, thr6, thr7']),
+    (['--site-file', 'SITE', '--site-host', 'localhost', '--instance-id', 'thr6'],
+     ['--unknown-opt', "'thr6'", 'site.yaml']),
     (['--site-file', 'SITE', '--site-host', 'localhost'], ['INSTANCE_ID', '--instance-id']),
     (['--site-file', 'SITE', '--site-host', 'localhost', '--instance-id', 'thr5'],
      ["'thr5' has no agent-class", '--agent FILE']),
@@ -206,6 +217,13 @@ def test_cli_errors_are_clear(plugin_dir, argv, words):
     for w in words:
         assert w in p.stderr, p.stderr
     assert 'Traceback' not in p.stderr
+
+
+@pytest.mark.integration
+def test_cli_agent_using_parse_args(plugin_dir):
+    p, _ = cli(plugin_dir, ['--site-file', 'SITE', '--site-host', 'localhost'],
+               env={'INSTANCE_ID': 'thr7', 'SITE_HUB': 'ws://elsewhere:9/ws'})
+    assert report(p, 'STRICT')['args'] == ['thr7', 'ws://elsewhere:9/ws']
 
 
 @pytest.mark.integration

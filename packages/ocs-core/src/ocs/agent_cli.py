@@ -207,7 +207,11 @@ def main(args=None):
     _set_title(pre.instance_id)
     log.info("starting agent", instance_id=pre.instance_id, agent_class=agent_class,
              entry=f"{start.__module__}.{start.__name__}")
-    result = start(args=agent_args)
+    try:
+        result = start(args=agent_args)
+    except site_config.SiteConfigError as e:
+        # e.g. an option in the instance's 'arguments' the agent does not know
+        raise SystemExit(f"ocs-agent-cli: {e}") from None
     # The console script exits with what main returns: pass on exit codes only.
     return result if isinstance(result, int) else None
 
