@@ -65,8 +65,11 @@ def test_argcontainer_flattens_and_stringifies():
 
 
 def test_argcontainer_strings_and_equals():
-    assert ArgContainer(['--port 8080', '--mode=acq', 'pos']).arg_dict == \
-        {'__positional__': [], '--port': ['8080'], '--mode': ['acq', 'pos']}
+    assert site_config.flatten_arguments(['--port 8080', '--mode=acq', 'pos']) == \
+        ['--port', '8080', '--mode', 'acq', 'pos']
+    # command-line words are not split again
+    assert ArgContainer(['--comment', '-a b', '--mode=acq']).arg_dict == \
+        {'__positional__': [], '--comment': ['-a b'], '--mode': ['acq']}
     assert ArgContainer('--a 1 --b "two words"').arg_dict == \
         {'__positional__': [], '--a': ['1'], '--b': ['two words']}
     # A value with spaces in a list item is one word, not split.
@@ -133,6 +136,15 @@ def test_parse_args_command_line_wins(site_file):
     assert args.site_realm == 'other' and args.address_root == 'lab'
     assert args.access_policy == 'override:p2,p3'
     assert args.crossbar_timeout == 0
+
+
+def test_parse_args_command_line_words_kept_whole(site_file):
+    p = agent_parser()
+    p.add_argument('--comment')
+    args = site_config.parse_args('FakeDataAgent', p,
+                                  ['--site-file', site_file, '--site-host', 'localhost',
+                                   '--instance-id', 'faker2', '--comment=-x y  z'])
+    assert args.comment == '-x y  z'
 
 
 def test_parse_args_string_arguments(site_file):

@@ -34,19 +34,25 @@ def _is_number(word):
     return True
 
 
-def _is_option(word):
-    """True for '-x' / '--xyz' words, False for values like '-5' or '-1e3'."""
+def _looks_like_option(word):
     return word.startswith('-') and len(word) > 1 and not _is_number(word)
 
 
-def flatten_arguments(arguments, key='arguments'):
+def _is_option(word):
+    """True for '-x' / '--xyz' words; False for values like '-5', '-1e3' or
+    words with spaces (argparse reads those as values too)."""
+    return _looks_like_option(word) and not any(c.isspace() for c in word)
+
+
+def flatten_arguments(arguments, key='arguments', split_items=True):
     """Turn an instance's ``arguments`` into a flat list of words.
 
     ``arguments`` may be a list whose items are words or lists of words
     (nested to any depth), or a single string (split like a shell would).
-    Numbers and booleans become strings; a string item that is an option
-    followed by its value (``'--port 8080'``) is split; ``--opt=value``
-    becomes ``--opt``, ``value``.
+    Numbers and booleans become strings; ``--opt=value`` becomes ``--opt``,
+    ``value``. With ``split_items`` (as for a site config), a string item
+    that is an option followed by its value (``'--port 8080'``) is split too;
+    command lines are already split into words, so they are not.
 
     Raises:
         SiteConfigError: An item is a mapping or another unusable type.
@@ -63,7 +69,8 @@ def flatten_arguments(arguments, key='arguments'):
             if isinstance(item, (list, tuple)):
                 walk(item, p)
             elif isinstance(item, str):
-                if _is_option(item) and any(c.isspace() for c in item.strip()):
+                if split_items and _looks_like_option(item.strip()) and \
+                        any(c.isspace() for c in item.strip()):
                     for w in shlex.split(item):
                         out.extend(_split_eq(w))
                 else:
@@ -94,9 +101,10 @@ class ArgContainer:
     supported by ocs agents or the site-config.
 
     Args:
-        args (list): Argument list. Items may also be lists of words (as in
-            a site config's ``arguments``); they are flattened, and numbers
-            are turned into strings.
+        args (list): Argument list (each item should be a single word).
+            Items may also be lists of words (as in a site config's
+            ``arguments``); they are flattened, and numbers are turned into
+            strings. A single string is split like a shell would.
 
     Attributes:
         arg_dict (dict): Dictionary of arguments, indexed by argument keyword.
@@ -105,7 +113,7 @@ class ArgContainer:
     def __init__(self, args):
         self.arg_dict = {'__positional__': []}
         current = '__positional__'
-        for word in flatten_arguments(args):
+        for word in flatten_arguments(args, split_items=False):
             if _is_option(word):
                 current = word
                 self.arg_dict[current] = []
