@@ -51,11 +51,12 @@ test: setup
 test-unit: venv
 	$(VENV)/bin/python -m pytest -m "not integration" $(PYTEST_ARGS)
 
+# First run: start everything; second run: stop it all.
 observatory: setup
-	$(VENV)/bin/python -m ocs.local_site up
+	$(VENV)/bin/python deploy/local/observatory.py toggle
 
 observatory-down: venv
-	$(VENV)/bin/python -m ocs.local_site down
+	$(VENV)/bin/python deploy/local/observatory.py down
 
 bench: setup
 	for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
