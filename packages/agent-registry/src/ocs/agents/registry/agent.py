@@ -8,7 +8,6 @@ import argparse
 import time
 
 from autobahn.twisted.util import sleep as dsleep
-from autobahn.wamp.types import CallOptions
 from twisted.internet import reactor
 from twisted.internet.defer import inlineCallbacks
 
@@ -61,6 +60,7 @@ class Registry:
         self.registered_agents = self.state.agents
         self._run = False
         self._session = None
+        self._joins = 0
         root = getattr(args, 'address_root', None) or \
             agent.agent_address.rsplit('.', 1)[0]
         self.heartbeat_topic = f'{root}..feeds.heartbeat'
@@ -73,6 +73,9 @@ class Registry:
 
     # -- router events -------------------------------------------------
     def _on_join(self, agent):
+        self._joins += 1
+        if self._joins == 1:
+            return      # first join: nothing known yet, nothing to protect
         self.state.rejoined(time.time())
         if self.state.agents:
             self.log.info('rejoined the router: no agent expires for the next '
@@ -140,8 +143,7 @@ class Registry:
             self.api_timeout, finish,
             error=f'get_api did not answer within {self.api_timeout:g} s')
         try:
-            d = self.agent.call(address, q='get_api',
-                                options=CallOptions(timeout=self.api_timeout))
+            d = self.agent.call(address, q='get_api')
         except Exception as e:
             finish(error=f'{type(e).__name__}: {e}')
             return
