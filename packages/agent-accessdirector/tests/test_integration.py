@@ -65,7 +65,8 @@ def test_passwords_levels(ocs_router, run_agent, config_file):
 
 
 def test_exclusive_grant_locks_out_and_expires(ocs_router, run_agent,
-                                               config_file, tmp_path):
+                                               config_file, tmp_path,
+                                               monkeypatch):
     start_director(run_agent, 'ad-b', config_file)
     gated = start_gated(run_agent, 'gated-b', 'ad-b')
     wait_rules(gated)
@@ -119,6 +120,19 @@ def test_exclusive_grant_locks_out_and_expires(ocs_router, run_agent,
     assert ok and detail['message'] == 'grant released'
     wait_for(lambda: start_op(ocs_router, gated, 'full', 'pw-three')[0] == 0,
              what='release to take effect')
+
+    # Given just the director's instance_id, the client builds an OCSClient
+    # from the default site config ($OCS_CONFIG_DIR/default.yaml).
+    cfg_dir = tmp_path / 'site'
+    cfg_dir.mkdir()
+    ocs_router.write_site({'ad-b': 'AccessDirector'},
+                          path=cfg_dir / 'default.yaml')
+    monkeypatch.setenv('OCS_CONFIG_DIR', str(cfg_dir))
+    by_id = ExclusiveAccessClient('ad-b', 'by-id', 'gated',
+                                  password='grant-pw', strict=True)
+    ok, detail = by_id.acquire()
+    assert ok, detail
+    assert by_id.release()[0]
 
 
 def test_director_restart_agents_keep_rules(ocs_router, run_agent,
