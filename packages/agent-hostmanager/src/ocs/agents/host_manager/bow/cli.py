@@ -1,0 +1,406 @@
+"""``ocsbow`` (also ``ocs-local-support``): look after an OCS site from a shell.
+
+Examples::
+
+    ocsbow status                       # router, every HostManager, every agent
+    ocsbow up                           # router + HostManager here, all agents up
+    ocsbow up faker1 host-2             # one agent; every agent of host-2
+    ocsbow down faker1
+    ocsbow down                         # all agents down, HostManager and router here stopped
+    ocsbow crossbar start|stop|status   # this machine's router
+    ocsbow hostmanager start|stop|status
+    ocsbow install-systemd              # a systemd unit keeping the HostManager up
+"""
+import json
+import sys
+import time
+
+import click
+
+from ocs import logs
+from ocs.client_http import ControlClient
+from ocs.router import RouterError, wamp_ready
+
+from ocs.agents.host_manager.bow import systemd
+from ocs.agents.host_manager.bow.local import (LocalHostManager, local_router_configured,
+                                               router_controller)
+from ocs.agents.host_manager.bow.site import (BowError, default_state_dir, load_site,
+                                              resolve_targets)
+from ocs.agents.host_manager.bow.table import format_status
+
+#: Seconds to wait for an ``update`` request to be accepted.
+UPDATE_WAIT_S = 20.0
+
+
+class Ctx:
+    def __init__(self, site_file, site, site_host, state_dir, cbdir):
+        self.site_file = site_file
+        self.site_name = site
+        self.site_host = site_host
+        self.state_dir = state_dir or default_state_dir()
+        self.cbdir = cbdir
+        self._site = None
+
+    @property
+    def site(self):
+        if self._site is None:
+            self._site = load_site(self.site_file, self.site_name, self.site_host)
+        return self._site
+
+    def client(self, instance_id):
+        hub = self.site.hub
+        if not hub.wamp_http:
+            raise BowError(f"hub.wamp_http is not set in {self.site.path}; ocsbow "
+                           f"talks to agents through the router's HTTP bridge")
+        return ControlClient(self.site.address(instance_id), url=hub.wamp_http,
+                             realm=hub.realm)
+
+    def local_hm(self, instance_id=None):
+        return LocalHostManager(self.site, self.client, self.state_dir, instance_id)
+
+
+def _guard(fn):
+    """Run a command body, turning expected errors into clean messages."""
+    try:
+        return fn()
+    except (BowError, RouterError) as e:
+        raise click.ClickException(str(e))
+
+
+# -- status --------------------------------------------------------------------
+
+def gather_status(ctx):
+    """Collect the router's and every host's state (see table.format_status)."""
+    site = ctx.site
+    hub = site.hub
+    router = {'ws_url': hub.server, 'http_url': hub.wamp_http, 'realm': hub.realm,
+              'reachable': bool(hub.wamp_http) and wamp_ready(hub.wamp_http,
+                                                              hub.address_root),
+              'local': None}
+    if local_router_configured(site) or ctx.cbdir:
+        try:
+            st = router_controller(site, ctx.cbdir).status()
+            router['local'] = {'running': st.running, 'pid': st.pid, 'cbdir': st.cbdir}
+        except RouterError as e:
+            router['local'] = {'running': False, 'pid': None, 'cbdir': str(e)}
+    hosts = []
+    for name, host in site.hosts.items():
+        hm = site.hostmanager_of(name)
+        entry = {'host': name, 'local': name == site.local_host, 'hostmanager': hm,
+                 'answering': False, 'configured': site.managed(name),
+                 'classes': {i['instance-id']: i.get('agent-class', '?')
+                             for i in host.instances}}
+        if hm and router['reachable']:
+            client = ctx.client(hm)
+            try:
+                api = client.get_api()
+                entry.update(answering=True, pid=api.get('instance_pid'),
+                             hostname=api.get('instance_hostname'))
+                status, _msg, session = client.request('status', 'manager')
+                data = (session or {}).get('data') or {}
+                entry['manager'] = (session or {}).get('status') or 'not running'
+                entry['children'] = data.get('child_states') or []
+                entry['config_parse_status'] = data.get('config_parse_status') or {}
+                entry['orphans'] = data.get('orphans') or {}
+                entry['new_tags'] = data.get('new_tags') or {}
+            except Exception as e:
+                entry['error'] = str(e).split(' (')[0][:200]
+        elif hm:
+            entry['error'] = 'router not answering'
+        hosts.append(entry)
+    return {'site_file': site.path, 'router': router, 'hosts': hosts}
+
+
+# -- requests --------------------------------------------------------------------
+
+def run_task(client, name, params, timeout=UPDATE_WAIT_S):
+    """Start a Task and wait for it; return (ok, message)."""
+    status, msg, _session = client.request('start', name, params=params)
+    if status != 0:
+        return False, msg
+    status, msg, session = client.request('wait', name, timeout=timeout)
+    if not session:
+        return False, msg
+    if session.get('status') != 'done':
+        return False, f"{name} still running after {timeout:g} s"
+    last = (session.get('messages') or [[0, msg]])[-1][1]
+    return bool(session.get('success')), last
+
+
+def send_requests(ctx, plan, reload_config=False):
+    """Send each host's requests to its HostManager; return the failures."""
+    failures = []
+    for host, reqs in plan.items():
+        hm = ctx.site.hostmanager_of(host)
+        try:
+            ok, msg = run_task(ctx.client(hm), 'update',
+                               {'requests': [list(r) for r in reqs],
+                                'reload_config': reload_config})
+        except Exception as e:
+            ok, msg = False, str(e)
+        shown = ', '.join(f"{i} {s}" for i, s in reqs)
+        click.echo(f"{host} ({hm}): {shown}: {'ok' if ok else 'FAILED'} - {msg}")
+        if not ok:
+            failures.append(host)
+    return failures
+
+
+def wait_for_states(ctx, plan, timeout):
+    """Wait until the requested states are reached; return those that are not."""
+    deadline = time.monotonic() + timeout
+    pending = {}
+    while True:
+        pending = {}
+        for host, reqs in plan.items():
+            try:
+                _s, _m, session = ctx.client(ctx.site.hostmanager_of(host)).request(
+                    'status', 'manager')
+                children = ((session or {}).get('data') or {}).get('child_states') or []
+            except Exception:
+                children = []
+            want = {}
+            for iid, state in reqs:
+                for c in children:
+                    if iid in ('all', c['instance_id']) and not c['agent_class'].endswith('?') \
+                            and c['target_state'] != 'passive':
+                        want[c['instance_id']] = state
+            for c in children:
+                if c['instance_id'] in want and c['next_action'] != want[c['instance_id']]:
+                    pending[f"{host}/{c['instance_id']}"] = c['next_action']
+        if not pending or time.monotonic() >= deadline:
+            return pending
+        time.sleep(0.5)
+
+
+# -- the command group -------------------------------------------------------------
+
+@click.group()
+@click.option('--site-file', default=None, type=click.Path(dir_okay=False),
+              help='Site config file (default: $OCS_CONFIG_DIR/default.yaml).')
+@click.option('--site', default=None, help='Site name: $OCS_CONFIG_DIR/<site>.yaml.')
+@click.option('--site-host', default=None,
+              help="This machine's host entry (default: host name, then 'localhost').")
+@click.option('--state-dir', default=None, type=click.Path(file_okay=False),
+              help='Folder for pid and log files of a HostManager started here '
+                   '(default: $OCS_STATE_DIR or ~/.local/state/ocs).')
+@click.option('--cbdir', default=None, type=click.Path(file_okay=False),
+              help="Local router's node directory (default: the host's "
+                   "crossbar config-dir, else ./var/crossbar).")
+@click.option('--log-level', default='warning', show_default=True)
+@click.pass_context
+def main(ctx, site_file, site, site_host, state_dir, cbdir, log_level):
+    """Status, start and stop of an OCS site: router, HostManagers, agents."""
+    logs.configure(level=log_level)
+    ctx.obj = Ctx(site_file, site, site_host, state_dir, cbdir)
+
+
+@main.command()
+@click.option('--json', 'as_json', is_flag=True, help='Print the report as JSON.')
+@click.pass_obj
+def status(obj, as_json):
+    """Show the router, every host's HostManager and its agents."""
+    report = _guard(lambda: gather_status(obj))
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+    else:
+        click.echo(format_status(report))
+
+
+def _up_down(obj, targets, state, wait, reload_config):
+    site = obj.site
+    plan = resolve_targets(site, list(targets), state)
+    failures = send_requests(obj, plan, reload_config)
+    if failures:
+        raise BowError(f"requests failed on {', '.join(failures)}")
+    if wait:
+        pending = wait_for_states(obj, plan, wait)
+        if pending:
+            raise BowError(f"not {state} after {wait:g} s: " + ', '.join(
+                f"{k} ({v})" for k, v in sorted(pending.items())))
+        click.echo(f"all requested agents are {state}")
+
+
+@main.command()
+@click.argument('targets', nargs=-1)
+@click.option('--wait', type=float, default=0, help='Seconds to wait for the agents to be up.')
+@click.option('--reload-config', is_flag=True, help='Have the HostManagers re-read the site config first.')
+@click.pass_obj
+def up(obj, targets, wait, reload_config):
+    """Bring agents up: TARGETS are instance-ids and/or host names.
+
+    With no TARGETS: start this machine's router (if its host entry has a
+    crossbar section) and HostManager, then bring every agent of every host up.
+    """
+    def body():
+        if not targets:
+            site = obj.site
+            if local_router_configured(site) or obj.cbdir:
+                ctl = router_controller(site, obj.cbdir)
+                if ctl.status().running:
+                    click.echo(f"router already running (PID {ctl.read_pid()})")
+                else:
+                    click.echo(f"router started (PID {ctl.start()}) in {ctl.cbdir}")
+            if site.local_host and site.hostmanager_of(site.local_host):
+                hm = obj.local_hm()
+                pid, started = hm.start()
+                click.echo(f"HostManager {hm.instance_id} "
+                           f"{'started' if started else 'already running'} (PID {pid})")
+        _up_down(obj, targets, 'up', wait, reload_config)
+    _guard(body)
+
+
+@main.command()
+@click.argument('targets', nargs=-1)
+@click.option('--wait', type=float, default=0, help='Seconds to wait for the agents to be down.')
+@click.option('--disown-dockers', is_flag=True,
+              help='Leave docker services running when stopping the HostManager here.')
+@click.pass_obj
+def down(obj, targets, wait, disown_dockers):
+    """Bring agents down: TARGETS are instance-ids and/or host names.
+
+    With no TARGETS: every agent of every host down, then this machine's
+    HostManager and router (if it runs one) are stopped.
+    """
+    def body():
+        if targets:
+            _up_down(obj, targets, 'down', wait, False)
+            return
+        site = obj.site
+        remote = {h: r for h, r in resolve_targets(site, [], 'down').items()
+                  if h != site.local_host}
+        if remote:
+            send_requests(obj, remote)
+        if site.local_host and site.hostmanager_of(site.local_host):
+            hm = obj.local_hm()
+            pid = hm.stop(disown_dockers=disown_dockers)
+            click.echo(f"HostManager {hm.instance_id} "
+                       + (f"stopped (PID {pid})" if pid else 'was not running'))
+        if local_router_configured(site) or obj.cbdir:
+            ctl = router_controller(site, obj.cbdir)
+            pid = ctl.read_pid()
+            click.echo('router ' + (f"stopped (PID {pid})" if ctl.stop() else 'was not running'))
+    _guard(body)
+
+
+@main.command('remove-orphans')
+@click.argument('hosts', nargs=-1)
+@click.pass_obj
+def remove_orphans(obj, hosts):
+    """Remove orphaned docker containers on HOSTS (default: all)."""
+    def body():
+        site = obj.site
+        for host in hosts or [h for h in site.hosts if site.hostmanager_of(h)]:
+            hm = site.hostmanager_of(host)
+            if not hm:
+                raise BowError(f"host '{host}' has no HostManager")
+            ok, msg = run_task(obj.client(hm), 'remove_orphans', {})
+            click.echo(f"{host} ({hm}): {'ok' if ok else 'FAILED'} - {msg}")
+    _guard(body)
+
+
+# -- crossbar ----------------------------------------------------------------------------
+
+@main.group()
+def crossbar():
+    """This machine's router (Crossbar.io)."""
+
+
+@crossbar.command('start')
+@click.option('--timeout', type=float, default=30.0, show_default=True)
+@click.pass_obj
+def crossbar_start(obj, timeout):
+    """Start the router in the background."""
+    def body():
+        ctl = router_controller(obj.site, obj.cbdir)
+        pid = ctl.start(timeout=timeout)
+        click.echo(f"router running: PID {pid}, {ctl.ws_url}; node directory {ctl.cbdir}")
+    _guard(body)
+
+
+@crossbar.command('stop')
+@click.pass_obj
+def crossbar_stop(obj):
+    """Stop the router (by PID)."""
+    def body():
+        ctl = router_controller(obj.site, obj.cbdir)
+        pid = ctl.read_pid()
+        click.echo(f"router stopped (PID {pid})" if ctl.stop() else
+                   f"no router running from {ctl.cbdir}")
+    _guard(body)
+
+
+@crossbar.command('status')
+@click.pass_obj
+def crossbar_status(obj):
+    """Say whether the router runs; exit 1 if it does not answer."""
+    def body():
+        st = router_controller(obj.site, obj.cbdir).status()
+        if st.running:
+            click.echo(f"router running: PID {st.pid}, port {st.port}, "
+                       f"{'ready' if st.ready else 'NOT answering'}; {st.cbdir}")
+        else:
+            click.echo(f"no router running from {st.cbdir}")
+        return st.ready
+    if not _guard(body):
+        sys.exit(1)
+
+
+# -- hostmanager ---------------------------------------------------------------------------
+
+@main.group()
+def hostmanager():
+    """This machine's HostManager."""
+
+
+def _hm_option(f):
+    return click.option('--instance-id', default=None,
+                        help="The HostManager's instance-id (default: the one "
+                             "configured for this host).")(f)
+
+
+@hostmanager.command('start')
+@_hm_option
+@click.pass_obj
+def hm_start(obj, instance_id):
+    """Start the HostManager in the background (it starts its agents)."""
+    def body():
+        hm = obj.local_hm(instance_id)
+        pid, started = hm.start()
+        click.echo(f"HostManager {hm.instance_id} {'started' if started else 'already running'} "
+                   f"(PID {pid}); log: {hm.log_path}")
+    _guard(body)
+
+
+@hostmanager.command('stop')
+@_hm_option
+@click.option('--disown-dockers', is_flag=True, help='Leave docker services running.')
+@click.pass_obj
+def hm_stop(obj, instance_id, disown_dockers):
+    """Stop the HostManager, bringing its agents down."""
+    def body():
+        hm = obj.local_hm(instance_id)
+        pid = hm.stop(disown_dockers=disown_dockers)
+        click.echo(f"HostManager {hm.instance_id} "
+                   + (f"stopped (PID {pid})" if pid else 'was not running'))
+    _guard(body)
+
+
+@hostmanager.command('status')
+@_hm_option
+@click.pass_obj
+def hm_status(obj, instance_id):
+    """Say whether the HostManager answers; exit 1 if not."""
+    def body():
+        hm = obj.local_hm(instance_id)
+        pid = hm.answering_pid()
+        click.echo(f"HostManager {hm.instance_id}: " +
+                   (f"running (PID {pid})" if pid else 'not answering'))
+        return pid
+    if not _guard(body):
+        sys.exit(1)
+
+
+main.add_command(systemd.install_systemd, 'install-systemd')
+
+if __name__ == '__main__':
+    main()
