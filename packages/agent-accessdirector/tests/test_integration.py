@@ -33,6 +33,7 @@ exclusive_access_blocks:
 def config_file(tmp_path):
     path = tmp_path / 'access.yaml'
     path.write_text(CONFIG)
+    path.chmod(0o600)
     return str(path)
 
 

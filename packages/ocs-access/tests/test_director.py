@@ -252,3 +252,14 @@ def test_load_director_config_missing_file(tmp_path):
     with pytest.raises(AccessConfigError, match='nope.yaml: cannot read '
                        'file: No such file'):
         load_director_config(path)
+
+
+def test_load_director_config_warns_on_shared_file(tmp_path, caplog):
+    import logging
+    import os
+    path = tmp_path / 'access.yaml'
+    path.write_text('passwords: []\n')
+    os.chmod(path, 0o640)
+    with caplog.at_level(logging.WARNING, logger='ocs.access'):
+        load_director_config(str(path))
+    assert 'other users can read it' in caplog.text

@@ -197,3 +197,18 @@ def test_select_password_direct():
     assert select_password(items, 2, AgentSpec('x', 'C'))[0] == 'b'
     assert select_password(items, 2, AgentSpec('y', 'C'))[0] == 'a'
     assert select_password(items, 3, AgentSpec('y', 'C')) == (None, None)
+
+
+def test_warns_when_others_can_read_the_file(pwfile, caplog):
+    import logging
+    path = pwfile('- default: true\n  password_2: x\n')
+    os.chmod(path, 0o644)
+    with caplog.at_level(logging.WARNING, logger='ocs.access'):
+        client_get_password(2, 'A', 'b')
+    assert 'other users can read it' in caplog.text and path in caplog.text
+    assert 'chmod 600' in caplog.text
+    caplog.clear()
+    os.chmod(path, 0o600)
+    with caplog.at_level(logging.WARNING, logger='ocs.access'):
+        assert client_get_password(2, 'A', 'b') == 'x'
+    assert caplog.text == ''

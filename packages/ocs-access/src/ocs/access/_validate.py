@@ -1,5 +1,25 @@
 """Small helpers for validating config entries (errors name the entry)."""
+import logging
+import os
+import stat
+
 from .errors import AccessConfigError
+
+log = logging.getLogger('ocs.access')
+
+
+def warn_if_shared(path):
+    """Log a warning if a file holding passwords can be read by other
+    users. Returns True if it warned."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning('%s holds passwords but other users can read it (mode '
+                    '%s); run: chmod 600 %s', path, oct(mode & 0o777), path)
+        return True
+    return False
 
 
 def check_mapping(data, where, allowed, required=()):

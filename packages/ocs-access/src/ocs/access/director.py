@@ -28,7 +28,8 @@ from typing import List, Optional, Tuple, Union
 
 import yaml
 
-from ._validate import check_mapping, get_bool, get_choice, get_str
+from ._validate import check_mapping, get_bool, get_choice, get_str, \
+    warn_if_shared
 from .errors import AccessConfigError
 from .hashing import HASH_NAMES, HASHFUNCS, HashedPass, hash_password, \
     random_password
@@ -260,6 +261,9 @@ def director_parse_config(config):
 def load_director_config(path):
     """Read and parse an Access Configuration File.
 
+    A warning is logged (logger ``ocs.access``) if other users can read
+    the file.
+
     Returns:
         The dict of :func:`director_parse_config`.
 
@@ -273,6 +277,7 @@ def load_director_config(path):
     except OSError as e:
         raise AccessConfigError(f'cannot read file: {e.strerror}',
                                 filename=path) from None
+    warn_if_shared(path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:

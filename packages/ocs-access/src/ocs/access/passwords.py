@@ -9,7 +9,7 @@ from typing import Optional, Union
 
 import yaml
 
-from ._validate import check_mapping, get_bool, get_str
+from ._validate import check_mapping, get_bool, get_str, warn_if_shared
 from .errors import AccessConfigError, NoPasswordError
 from .hashing import HASH_NAMES, HashedPass
 from .levels import CRED_KEYS, CredLevel, to_cred_level
@@ -156,6 +156,9 @@ def load_password_file(path=None):
     Returns:
         list of AccessPasswordItem
 
+    A warning is logged (logger ``ocs.access``) if other users can read
+    the file.
+
     Raises:
         FileNotFoundError: if the file does not exist.
         AccessConfigError: if it is not valid (names the file and entry).
@@ -163,6 +166,7 @@ def load_password_file(path=None):
     path = path or default_passwords_file()
     with open(path) as fh:
         text = fh.read()
+    warn_if_shared(path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
