@@ -123,8 +123,9 @@ def run_task(client, name, params, timeout=UPDATE_WAIT_S):
         return False, msg
     if session.get('status') != 'done':
         return False, f"{name} still running after {timeout:g} s"
-    last = (session.get('messages') or [[0, msg]])[-1][1]
-    return bool(session.get('success')), last
+    texts = [m[1] for m in session.get('messages') or []
+             if not m[1].startswith('Status is now')]
+    return bool(session.get('success')), (texts[-1] if texts else msg)
 
 
 def send_requests(ctx, plan, reload_config=False):
