@@ -4,8 +4,11 @@
 # Quiet when everything is there; apt's output is shown only on failure.
 #   influxdb          InfluxDB 1.x server (influxd), for the InfluxDB publisher
 #   victoria-metrics  accepts the InfluxDB v2 write API (influxdb-client)
+#   docker.io         dockerd, containerd, runc: the HostManager's docker tier
+#                     starts a private engine (ocs.agents.host_manager.docker_testing)
+#   busybox-static    /bin/busybox, packed into the local test images (no registry)
 set -euo pipefail
-want=(influxdb victoria-metrics)
+want=(influxdb victoria-metrics docker.io busybox-static)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
