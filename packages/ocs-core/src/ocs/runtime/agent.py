@@ -7,7 +7,7 @@ import traceback
 
 from autobahn.twisted.wamp import ApplicationSession
 from autobahn.wamp.exception import ApplicationError
-from autobahn.wamp.types import SubscribeOptions
+from autobahn.wamp.types import PublishOptions, SubscribeOptions
 from twisted.internet import reactor, task, threads
 from twisted.internet.defer import Deferred, maybeDeferred, inlineCallbacks, DeferredList
 from twisted.python import threadable
@@ -69,6 +69,12 @@ class OCSAgent(ApplicationSession):
         self.outbox = Outbox(getattr(site_args, 'feed_outbox_size', None) or 10000)
         self._outbox_open = False
         self._outbox_call = None
+        # Feed messages sent but not yet acknowledged by the router, in order:
+        # a connection that dies silently (e.g. a cut cable) keeps taking
+        # messages until the WebSocket ping times out, so these go back to
+        # the outbox when the connection is found dead.
+        self._in_flight = {}
+        self._publish_seq = 0
         self._shutting_down = False
         self._startup_hooks = []
         instance_id = getattr(site_args, 'instance_id', None) or \
@@ -139,6 +145,11 @@ class OCSAgent(ApplicationSession):
         self.subscribed_topics = set()
         if self._outbox_call is not None and self._outbox_call.active():
             self._outbox_call.cancel()
+        if self._in_flight:
+            self.outbox.requeue(self._in_flight.values())
+            self.log.info('{n} feed messages sent but not acknowledged by the router '
+                          'will be sent again after rejoining', n=len(self._in_flight))
+            self._in_flight.clear()
 
     def add_startup_hook(self, hook):
         """Call ``hook(agent)`` after every join (may return a Deferred).
@@ -239,7 +250,7 @@ class OCSAgent(ApplicationSession):
         item = (feed.address, message, feed.encoded())
         if feed.feed_name == 'heartbeat':
             if self.realm_joined:
-                self._publish_now(item)
+                self._publish_now(item, acknowledge=False)
             return
         if self._outbox_open and not len(self.outbox):
             if self._publish_now(item):
@@ -249,18 +260,42 @@ class OCSAgent(ApplicationSession):
                           'the router is away; the count is reported on reconnect',
                           n=self.outbox.maxlen)
 
-    def _publish_now(self, item):
+    def _publish_now(self, item, acknowledge=True):
+        """Publish ``item``; with ``acknowledge``, keep it until the router
+        acknowledges it (see ``_lost_router``). False if it could not be sent."""
         topic, message, encoded = item
         try:
             # One positional argument, the pair (message, feed): the wire
             # form every existing OCS subscriber expects.
-            self.publish(topic, (message, encoded))
-            return True
+            d = self.publish(topic, (message, encoded),
+                             options=PublishOptions(acknowledge=True) if acknowledge else None)
         except Exception as e:
             self.log.warn('publish to {topic} failed ({err}); keeping it for later',
                           topic=topic, err=str(e))
             self._outbox_open = False
             return False
+        if d is not None:
+            self._publish_seq += 1
+            seq = self._publish_seq
+            self._in_flight[seq] = item
+            d.addCallbacks(self._published, self._publish_refused,
+                           callbackArgs=(seq,), errbackArgs=(seq,))
+        return True
+
+    def _published(self, _publication, seq):
+        self._in_flight.pop(seq, None)
+
+    def _publish_refused(self, failure, seq):
+        # The router answered with an error (not authorized, invalid URI,
+        # too large): sending it again cannot help. Anything else means
+        # the connection went away; _lost_router puts the message back.
+        if failure.check(ApplicationError) and \
+                str(failure.value.error).startswith('wamp.error.'):
+            item = self._in_flight.pop(seq, None)
+            if item is not None:
+                self.log.error('router refused a feed message for {topic} ({err}); '
+                               'it is dropped', topic=item[0], err=str(failure.value))
+        return None
 
     def _open_outbox(self):
         self._outbox_call = None

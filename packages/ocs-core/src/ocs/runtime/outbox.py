@@ -28,6 +28,16 @@ class Outbox:
             return True
         return False
 
+    def requeue(self, items):
+        """Put ``items`` (oldest first) back in front, e.g. publications the
+        router never acknowledged; past the bound, the oldest are dropped
+        and counted."""
+        self._items.extendleft(reversed(list(items)))
+        while len(self._items) > self.maxlen:
+            self._items.popleft()
+            self.dropped += 1
+            self.dropped_since_report += 1
+
     def peek(self):
         return self._items[0]
 
