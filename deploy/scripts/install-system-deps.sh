@@ -7,8 +7,9 @@
 #   docker.io         dockerd, containerd, runc: the HostManager's docker tier
 #                     starts a private engine (ocs.agents.host_manager.docker_testing)
 #   busybox-static    /bin/busybox, packed into the local test images (no registry)
+#   iproute2          `ip netns` / veth for tests/test_multihost_netns.py (two hosts)
 set -euo pipefail
-want=(influxdb victoria-metrics docker.io busybox-static)
+want=(influxdb victoria-metrics docker.io busybox-static iproute2)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
