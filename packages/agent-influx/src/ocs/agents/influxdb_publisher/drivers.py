@@ -15,6 +15,16 @@ from .spool import Backlog, Chunk
 log = get_logger(__name__)
 
 
+def feed_wanted(feed):
+    """True if events of ``feed`` (an encoded feed dict) go to InfluxDB:
+    recorded feeds (``record=True``) not excluded with ``exclude_influx``
+    in their ``agg_params``."""
+    if not isinstance(feed, dict) or not feed.get('record'):
+        return False
+    agg = feed.get('agg_params') or {}
+    return not (isinstance(agg, dict) and agg.get('exclude_influx'))
+
+
 class _Aborted(Exception):
     """The operation was asked to stop while a request was under way."""
 
@@ -30,6 +40,7 @@ class _Worker:
                                         daemon=True)
         self._thread.start()
         self.pending = None
+        self.pending_since = None
 
     def _run(self):
         while True:
@@ -44,18 +55,21 @@ class _Worker:
             except BaseException as e:  # handed to the caller
                 fut.set_exception(e)
 
-    def call(self, should_go_on, fn, *args):
+    def call(self, should_go_on, fn, *args, tick=None):
         """Run ``fn(*args)`` in the thread; raise _Aborted if ``should_go_on``
-        turns False before it returns (the call then finishes on its own)."""
+        turns False before it returns (the call then finishes on its own).
+        ``tick()`` is called about every 0.1 s while waiting."""
         while self.pending is not None and not self.pending.done():
             if not should_go_on():
                 raise _Aborted()
             try:
                 self.pending.exception(timeout=0.1)
             except concurrent.futures.TimeoutError:
-                pass
+                if tick is not None:
+                    tick()
         fut = concurrent.futures.Future()
         self.pending = fut
+        self.pending_since = time.monotonic()
         self._q.put((fut, fn, args))
         while True:
             try:
@@ -63,6 +77,8 @@ class _Worker:
             except concurrent.futures.TimeoutError:
                 if not should_go_on():
                     raise _Aborted() from None
+                if tick is not None:
+                    tick()
 
     def stop(self):
         self._q.put(None)
@@ -137,6 +153,10 @@ class Publisher:
         timeout (float): Seconds to wait for one write request.
         retry_max (float): Longest wait between attempts while the database
             is unavailable (the wait starts at 0.5 s and doubles).
+        status_callback (callable): Called with :meth:`status` about every
+            ``status_interval`` seconds while a request waits for the
+            database (so that session data stays fresh when it is slow).
+        status_interval (float): See ``status_callback``.
         backend: A ready backend object (tests).
 
     Attributes:
@@ -154,7 +174,7 @@ class Publisher:
                  password=None, spool_dir=None, max_memory_mb=64, max_spool_mb=1024,
                  spool_after=5.0, batch_points=5000, timeout=10.0, retry_max=5.0,
                  ping_interval=10.0, write_budget=2.0, max_drain_points=500000,
-                 backend=None):
+                 status_callback=None, status_interval=1.0, backend=None):
         if protocol not in ('line', 'json'):
             raise ValueError(f"protocol must be 'line' or 'json', not {protocol!r}")
         self.db = database
@@ -203,6 +223,9 @@ class Publisher:
         self._last_contact = 0.0
         self._worker = _Worker()
         self._closed = False
+        self.status_callback = status_callback
+        self.status_interval = float(status_interval)
+        self._last_status = 0.0
         log.info("publisher ready", target=self.client.describe(), api=api,
                  protocol=protocol, spool_dir=spool_dir,
                  backlog_points=self.backlog.points)
@@ -297,7 +320,8 @@ class Publisher:
             body = b''.join(c.data for c in chunks)
             points = sum(c.points for c in chunks)
             try:
-                result = self._worker.call(self._go_on, self.client.write, body, points)
+                result = self._worker.call(self._go_on, self.client.write, body, points,
+                                           tick=self._tick)
             except _Aborted:
                 return
             except Unavailable as e:
@@ -319,7 +343,7 @@ class Publisher:
 
     def _ping(self):
         try:
-            self._worker.call(self._go_on, self.client.ping)
+            self._worker.call(self._go_on, self.client.ping, tick=self._tick)
         except _Aborted:
             return
         except Unavailable as e:
@@ -329,6 +353,19 @@ class Publisher:
             self._failed(f"{type(e).__name__}: {e}")
             return
         self._reached()
+
+    def _tick(self):
+        """While a request waits: hand fresh figures to ``status_callback``."""
+        if self.status_callback is None:
+            return
+        now = time.monotonic()
+        if now - self._last_status < self.status_interval:
+            return
+        self._last_status = now
+        try:
+            self.status_callback(self.status())
+        except Exception:
+            log.exception("status_callback failed")
 
     def _manage_spool(self):
         b = self.backlog
@@ -377,6 +414,8 @@ class Publisher:
             'last_write': self.last_write,
             'outage_start': self.outage_start,
             'last_error': self.last_error,
+            'queued_messages': self.incoming_data.qsize(),
+            'request_waiting_s': self._request_wait(),
             'lost': {'points': self.backlog.lost_points, 'bytes': self.backlog.lost_bytes,
                      'reason': self.backlog.lost_reason},
             'rejected': {'points': self.rejected.total, 'recent': self.rejected.recent()},
@@ -384,6 +423,13 @@ class Publisher:
             'malformed': {'messages': self.malformed.total,
                           'recent': self.malformed.recent()},
         }
+
+    def _request_wait(self):
+        """Seconds the request under way has waited (None when idle)."""
+        w = self._worker
+        if w.pending is None or w.pending.done() or w.pending_since is None:
+            return None
+        return round(time.monotonic() - w.pending_since, 3)
 
     def close(self):
         """Stop: take what is queued, keep the backlog in the spool (if any),
