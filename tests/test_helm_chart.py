@@ -378,6 +378,15 @@ def _local_url(url, port):
     return urlunsplit((parts.scheme, f'127.0.0.1:{port}', parts.path, '', ''))
 
 
+def _bridge_reply(url):
+    """The router's answer to a call of an unregistered procedure ({} if none)."""
+    from ocs.router import bridge_call
+    try:
+        return bridge_call(url, 'observatory.nobody', [], {}, timeout=2)
+    except Exception:
+        return {}
+
+
 def _stop(proc):
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -424,6 +433,14 @@ def test_rendered_router_and_agent_pod_config_work_on_a_real_router(tmp_path):
                                           stdin=subprocess.DEVNULL, start_new_session=True))
         agent_c = one(docs, 'Deployment', f'{RELEASE}-ocs-fakedata')['spec']['template']['spec']['containers'][0]
         env = env_of(agent_c)
+        # As the router pod's startup probe would: wait until the router answers
+        # (on a busy machine Crossbar takes longer than the agent's CROSSBAR_TIMEOUT).
+        bridge = _local_url(env['SITE_HTTP'], port)
+        deadline = time.monotonic() + 60
+        while 'error' not in _bridge_reply(bridge):
+            assert procs[0].poll() is None and time.monotonic() < deadline, \
+                (tmp_path / 'router.log').read_text()[-3000:]
+            time.sleep(0.3)
         env.update(SITE_HUB=_local_url(env['SITE_HUB'], port),
                    SITE_HTTP=_local_url(env['SITE_HTTP'], port),
                    OCS_CONFIG_DIR=local(env['OCS_CONFIG_DIR']), HOME=str(tmp_path))
