@@ -323,6 +323,27 @@ def test_influxdb_credentials_come_from_a_secret_reference(rendered):
     assert env['INFLUXDB_USERNAME_FILE'] == files[creds['usernameKey']]
     assert env['INFLUXDB_PASSWORD_FILE'] == files[creds['passwordKey']]
     assert mount['readOnly'] is True
+    assert volume['secret']['defaultMode'] == 0o440      # not readable by others
+
+
+def test_default_images_are_this_repos_packages_at_the_chart_version():
+    """Images are ocs-agent-<name>:<package version> and ocs-router:<ocs-core version>
+    (deploy/docker); the chart tags them with its appVersion, so they must agree."""
+    import tomllib
+    chart = yaml.safe_load((CHART / 'Chart.yaml').read_text())
+    versions = {}
+    for pyproject in ROOT.glob('packages/*/pyproject.toml'):
+        project = tomllib.loads(pyproject.read_text())['project']
+        versions[project['name']] = project['version']
+    values = yaml.safe_load((CHART / 'values.yaml').read_text())
+    assert chart['appVersion'] == versions['ocs-core'] == chart['version']
+    assert values['router']['image']['repository'] == 'ocs-router'
+    for key, a in values['agents'].items():
+        repo = a['image']['repository']
+        assert repo in versions, f"agents.{key}: no package {repo} in packages/"
+        assert versions[repo] == chart['appVersion'] or a['image']['tag'], \
+            f"agents.{key}: {repo} is at {versions[repo]}, the chart's appVersion is " \
+            f"{chart['appVersion']}: set its image.tag"
 
 
 def test_every_pod_runs_non_root_with_probes(rendered):
