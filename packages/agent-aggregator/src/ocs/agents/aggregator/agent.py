@@ -1,0 +1,201 @@
+"""AggregatorAgent: records every recorded feed on the router to so3g HK
+``.g3`` files.
+
+The work is done by :class:`ocs.agents.aggregator.drivers.Aggregator`;
+this module connects it to the router: one wildcard subscription to
+``<address_root>..feeds.`` (made again on every join), a bounded queue
+between the reactor thread and the writer, and the ``record`` Process.
+"""
+import argparse
+import threading
+import time
+
+from ocs import ocs_agent, site_config
+from ocs.agents.aggregator.drivers import (Aggregator, IncomingQueue,
+                                           parse_size, wanted_feed)
+from ocs.ocs_feed import unpack_event
+
+__all__ = ['AggregatorAgent', 'make_parser', 'main']
+
+
+class AggregatorAgent:
+    """This class provide a WAMP wrapper for the data aggregator. The run
+    function and the data handler are thread-safe, as long as multiple run
+    functions are not started at the same time, which should be prevented
+    through OCSAgent.
+
+    Args:
+        agent (OCSAgent): OCS Agent object
+        args (namespace): args from the function's argparser.
+
+    Attributes:
+        time_per_file (int): Time (sec) before files should be rotated.
+        data_dir (path): Path to the base directory where data should be
+            written.
+        aggregate (bool): Specifies if the agent is currently aggregating
+            data.
+        incoming_data (IncomingQueue): Thread-safe, bounded queue where
+            incoming (data, feed) pairs are stored before being passed to
+            the Aggregator.
+        loop_time (float): Time between iterations of the run loop.
+    """
+
+    def __init__(self, agent, args):
+        self.agent = agent
+        self.log = agent.log
+        self.time_per_file = int(args.time_per_file)
+        self.data_dir = args.data_dir
+        self.max_file_size = args.max_file_size
+        self.loop_time = float(args.loop_time)
+        self.retry_interval = float(args.retry_interval)
+        self.max_pending_bytes = args.max_pending_size
+        self.aggregate = False
+        self.incoming_data = IncomingQueue(max_messages=args.queue_max_messages,
+                                           max_values=args.queue_max_values)
+        self.malformed_events = 0
+        self._wake = threading.Event()
+        root = getattr(args, 'address_root', None) or \
+            agent.agent_address.rsplit('.', 1)[0]
+        #: Every feed of every agent: <root>.<instance>.feeds.<name>.
+        self.topic = f'{root}..feeds.'
+        agent.subscribe_on_start(self._enqueue_incoming_data, self.topic,
+                                 options={'match': 'wildcard'})
+
+    def _enqueue_incoming_data(self, *args, **kwargs):
+        """Feed event handler (reactor thread): queue recorded feeds and
+        heartbeats while recording. Never raises."""
+        if not self.aggregate:
+            return
+        try:
+            message, feed = unpack_event(*args)
+        except ValueError as e:
+            self.malformed_events += 1
+            if self.malformed_events == 1 or self.malformed_events % 1000 == 0:
+                self.log.warn('ignoring a feed event that is not (message, feed): '
+                              '{err} ({n} so far)', err=str(e), n=self.malformed_events)
+            return
+        if wanted_feed(feed):
+            self.incoming_data.put((message, feed))
+
+    @ocs_agent.param('test_mode', default=False, type=bool)
+    def record(self, session, params):
+        """record(test_mode=False)
+
+        **Process** - This process will create an Aggregator instance, which
+        will collect and write provider data to disk as long as this process
+        is running.
+
+        Parameters:
+            test_mode (bool, optional): Run the record Process loop only
+                once. This is meant only for testing. Default is False.
+
+        Notes:
+            The most recent file and active providers will be returned in
+            the session data, with counters of what was received, written,
+            lost and rejected, and the current write error (if any)::
+
+                >>> response.session['data']
+                {"current_file": "/data/16020/1602089117.g3",
+                 "providers": {
+                    "observatory.fake-data1.feeds.false_temperatures": {
+                        "last_refresh": 1602089118.8225083,
+                        "sessid": "1602088928.8294137",
+                        "stale": false,
+                        "last_block_received": "temps"}},
+                 "received": {"messages": 120, "values": 3600},
+                 "written": {"frames": 12, "bytes": 40960, "samples": 1200,
+                             "values": 3600, "files_closed": 0},
+                 "lost": {"queue_messages": 0, "queue_values": 0,
+                          "write_frames": 0, "write_samples": 0,
+                          "write_values": 0},
+                 "write_error": null, ...}
+
+            See the package README for every key.
+        """
+        session.set_status('running')
+        self._wake.clear()
+        self.aggregate = True
+        aggregator = Aggregator(
+            self.incoming_data, self.time_per_file, self.data_dir,
+            session=session, max_file_size=self.max_file_size,
+            retry_interval=self.retry_interval,
+            max_pending_bytes=self.max_pending_bytes, log=self.log)
+        aggregator.extra_status['malformed_events'] = lambda: self.malformed_events
+        try:
+            while self.aggregate:
+                start = time.monotonic()
+                aggregator.run_once_safely()
+                if params['test_mode']:
+                    break
+                self._wake.wait(max(0., self.loop_time - (time.monotonic() - start)))
+        finally:
+            self.aggregate = False
+            aggregator.close_safely()
+        return True, 'Aggregation has ended'
+
+    def _stop_record(self, session, params):
+        if not self.aggregate:
+            return False, 'record is not running.'
+        self.aggregate = False
+        self._wake.set()
+        session.set_status('stopping')
+        return True, 'Stopping aggregation'
+
+
+def make_parser(parser=None):
+    """Add AggregatorAgent's options to ``parser`` (or a new parser)."""
+    if parser is None:
+        parser = argparse.ArgumentParser()
+    pgroup = parser.add_argument_group('Agent Options')
+    pgroup.add_argument('--data-dir', default='/data/hk',
+                        help='Base directory of the .g3 files '
+                             '(<data-dir>/<ctime[:5]>/<ctime>.g3).')
+    pgroup.add_argument('--initial-state', default='idle',
+                        choices=['idle', 'record'],
+                        help="'record' starts the record Process at start-up.")
+    pgroup.add_argument('--time-per-file', default=3600, type=int,
+                        help='Seconds before a new file is started.')
+    pgroup.add_argument('--max-file-size', default=None, type=parse_size,
+                        help='Start a new file before one grows past this size '
+                             '(bytes, or with a suffix: 500M, 2G). Default: no '
+                             'size limit.')
+    pgroup.add_argument('--loop-time', default=1., type=float,
+                        help='Seconds between iterations of the record loop.')
+    pgroup.add_argument('--queue-max-messages', default=100000, type=int,
+                        help='Most feed messages held between the router thread '
+                             'and the writer; beyond, messages are counted as lost.')
+    pgroup.add_argument('--queue-max-values', default=20_000_000, type=int,
+                        help='Most values (samples x fields) held between the '
+                             'router thread and the writer.')
+    pgroup.add_argument('--retry-interval', default=5., type=float,
+                        help='Seconds between write attempts after a disk error.')
+    pgroup.add_argument('--max-pending-size', default='1G', type=parse_size,
+                        help='Memory for frames kept while the disk cannot be '
+                             'written (bytes or 500M, 2G); beyond, the oldest '
+                             'data frames are dropped and counted.')
+    return parser
+
+
+def _check_args(args):
+    for name in ('time_per_file', 'loop_time', 'queue_max_messages',
+                 'queue_max_values', 'retry_interval'):
+        value = getattr(args, name)
+        if not value > 0:
+            raise SystemExit(f"AggregatorAgent: --{name.replace('_', '-')} must be "
+                             f"> 0, got {value}")
+
+
+def main(args=None):
+    parser = make_parser()
+    args = site_config.parse_args(agent_class='AggregatorAgent', parser=parser,
+                                  args=args)
+    _check_args(args)
+    agent, runner = ocs_agent.init_site_agent(args)
+    hk_agg = AggregatorAgent(agent, args)
+    agent.register_process('record', hk_agg.record, hk_agg._stop_record,
+                           startup=(args.initial_state == 'record'))
+    runner.run(agent, auto_reconnect=True)
+
+
+if __name__ == '__main__':
+    main()
