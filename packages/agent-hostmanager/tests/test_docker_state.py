@@ -114,7 +114,7 @@ def test_service_states_orphans_restart_and_new_tags():
     other = states['ocs-other']
     assert other == {'compose_file': '/srv/dc.yml', 'service': 'ocs-other',
                      'image_tag': 'ocs-test/busybox:2', 'image_id': 'unknown',
-                     'container_found': False, 'running': False, 'exit_code': None,
+                     'container_found': False, 'running': False, 'exit_code': 127,
                      'container_id': None, 'running_image': None,
                      'restart_required': False}
     assert orphans == {'c9': {'compose_file': '/srv/dc.yml', 'service': 'ocs-gone',

@@ -136,24 +136,38 @@ class HostManager:
         self._rebuild_table(session)
         return True
 
+    @staticmethod
+    def _file_stamp(path):
+        try:
+            st = os.stat(path)
+            return (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            return None
+
     def _reparse_compose_files(self, force=False, session=None):
-        """Parse the compose files that changed; return True if any did."""
+        """Parse the compose files that changed; return True if any did.
+
+        A file that changes while it is read (being written) is read again
+        at the next poll, so half a file is never taken for the new one.
+        """
         changed = False
         for path in self.docker_composes:
-            try:
-                st = os.stat(path)
-                stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-            except OSError:
-                stamp = None
+            stamp = self._file_stamp(path)
             if not force and stamp == self._compose_stamps.get(path, 'never'):
                 continue
-            self._compose_stamps[path] = stamp
             now = time.time()
             try:
                 services = docker_state.read_compose_file(path)
+                error = None
             except docker_state.ComposeFileError as e:
-                self.config_parse_status[path] = (False, now, str(e))
-                self._note(f"{e}; keeping the services parsed before", 'error', session)
+                error = e
+            if stamp is not None and self._file_stamp(path) != stamp:
+                self._compose_stamps.pop(path, None)
+                continue
+            self._compose_stamps[path] = stamp
+            if error is not None:
+                self.config_parse_status[path] = (False, now, str(error))
+                self._note(f"{error}; keeping the services parsed before", 'error', session)
                 continue
             if services != self._compose_services.get(path):
                 changed = True
@@ -232,7 +246,8 @@ class HostManager:
                 continue
             st = states.get(inst.agent_script) or {
                 'service': inst.agent_script, 'compose_file': inst.compose_file,
-                'running': False, 'exit_code': None, 'restart_required': False}
+                'running': False, 'exit_code': docker_state.NO_CONTAINER_EXIT_CODE,
+                'restart_required': False}
             if inst.prot is None:
                 inst.prot = DockerContainerHelper(st, backend=self.backend,
                                                   on_done=self._docker_done)

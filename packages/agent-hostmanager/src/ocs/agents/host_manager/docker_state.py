@@ -18,6 +18,8 @@ LABEL_ONEOFF = 'com.docker.compose.oneoff'
 
 #: image_id given for a tag the docker system does not know.
 UNKNOWN_IMAGE = 'unknown'
+#: exit_code given for a service that has no container (never None).
+NO_CONTAINER_EXIT_CODE = 127
 
 
 class ComposeFileError(ValueError):
@@ -221,7 +223,8 @@ def service_states(compose_file, services, containers, image_ids):
     Returns:
         (states, orphans). ``states`` maps service name to a dict with
         ``compose_file``, ``service``, ``image_tag``, ``image_id``,
-        ``container_found``, ``running``, ``exit_code``, ``container_id``,
+        ``container_found``, ``running``, ``exit_code`` (127 when there is
+        no container; never None), ``container_id``,
         ``running_image``, ``restart_required``. ``orphans`` maps container
         ID to a dict (``compose_file``, ``service``, ``container_id``,
         ``running``, ``exit_code``, ``container_found``, ``running_image``)
@@ -238,11 +241,14 @@ def service_states(compose_file, services, containers, image_ids):
         found = by_service.get(name)
         st = {'compose_file': compose_file, 'service': name, 'image_tag': tag,
               'image_id': image_id, 'container_found': bool(found),
-              'running': False, 'exit_code': None, 'container_id': None,
+              'running': False, 'exit_code': NO_CONTAINER_EXIT_CODE,
+              'container_id': None,
               'running_image': None, 'restart_required': False}
         if found:
             c = _pick(found)
-            st.update(running=c['running'], exit_code=c['exit_code'],
+            code = c['exit_code']
+            st.update(running=c['running'],
+                      exit_code=NO_CONTAINER_EXIT_CODE if code is None else code,
                       container_id=c['container_id'], running_image=c['running_image'])
             st['restart_required'] = bool(
                 c['running'] and image_id != UNKNOWN_IMAGE

@@ -29,7 +29,9 @@ container of the engine, stops dockerd by PID, then the containerd it
 spawned (and that containerd's shims) by PID, and unmounts what remains
 mounted under ``base_dir``.
 
-No registry is reachable: :func:`make_busybox_rootfs` packs Debian's static
+No registry is reachable (dockerd gets a proxy on a closed loopback port,
+so a pull fails at once without looking any name up):
+:func:`make_busybox_rootfs` packs Debian's static
 busybox (``busybox-static``, ``/bin/busybox``) with all its applets as a
 root file system tarball, and :meth:`DockerEngine.import_busybox` makes
 images of it with ``docker import`` (each tag a distinct image ID). Their
@@ -51,6 +53,8 @@ BUSYBOX = '/bin/busybox'
 #: Default command of the test images: sleep, and exit 0 on SIGTERM (PID 1
 #: ignores signals it has no handler for).
 BUSYBOX_CMD = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; sleep 1000000 & wait']
+#: Proxy given to dockerd so that pulls fail at once on loopback.
+NO_REGISTRY_PROXY = 'http://127.0.0.1:9'
 #: Seconds allowed for dockerd to answer after it is started.
 START_TIMEOUT_S = 60.0
 
@@ -267,7 +271,11 @@ class DockerEngine:
         self._write_configs()
         if os.path.exists(self.socket_path):
             os.unlink(self.socket_path)
-        env = {k: v for k, v in os.environ.items() if not k.startswith('DOCKER_')}
+        env = {k: v for k, v in os.environ.items() if not k.startswith('DOCKER_')
+               and k.lower() not in ('http_proxy', 'https_proxy', 'no_proxy')}
+        # No registry is reachable: any pull goes to a closed loopback port
+        # and fails at once, never looking up a registry's name.
+        env.update(HTTP_PROXY=NO_REGISTRY_PROXY, HTTPS_PROXY=NO_REGISTRY_PROXY)
         with open(self.log_path, 'ab') as log:
             self._proc = subprocess.Popen(
                 self.command(), stdin=subprocess.DEVNULL, stdout=log,

@@ -50,7 +50,8 @@ def parse_docker_state(docker_compose_file, backend=None):
         - 'container_found': bool, indicates whether a container for this
           service was found (whether or not it was running).
         - 'running': bool, whether that container is running.
-        - 'exit_code': its exit code, if it stopped.
+        - 'exit_code': int, the container's exit code from docker inspect
+          (0 while it runs), or 127 if no container was found; never None.
         - 'container_id': its ID (None if not found).
         - 'running_image': the image ID it runs.
         - 'restart_required': True if it runs an image other than the one
