@@ -214,9 +214,10 @@ class DockerEngine:
             raise EngineUnavailable(f"dockerd must run as root (uid is {os.geteuid()})")
         self.dockerd = self.dockerd or shutil.which('dockerd') or (
             '/usr/sbin/dockerd' if os.access('/usr/sbin/dockerd', os.X_OK) else None)
-        if not self.dockerd:
-            raise EngineUnavailable("dockerd not found: install Debian's docker.io "
-                                    "(deploy/scripts/install-system-deps.sh)")
+        if not self.dockerd or not os.access(self.dockerd, os.X_OK):
+            raise EngineUnavailable(f"dockerd not found ({self.dockerd or 'not on PATH'}): "
+                                    f"install Debian's docker.io "
+                                    f"(deploy/scripts/install-system-deps.sh)")
         self.docker = self.docker or shutil.which('docker')
         if not self.docker:
             raise EngineUnavailable("the docker CLI was not found: install Debian's docker.io")
