@@ -29,6 +29,7 @@ def test_missing_dockerd_is_named(tmp_path):
         DockerEngine(str(tmp_path), dockerd='/nonexistent/dockerd').start()
 
 
+@pytest.mark.integration
 def test_dockerd_exiting_at_start_gives_its_log_tail(tmp_path):
     fake = script(tmp_path, 'echo "failed to start daemon: no space left" >&2; exit 3')
     engine = DockerEngine(str(tmp_path / 'eng'), dockerd=fake)
@@ -39,6 +40,7 @@ def test_dockerd_exiting_at_start_gives_its_log_tail(tmp_path):
     assert not engine.running
 
 
+@pytest.mark.integration
 def test_dockerd_not_answering_is_stopped(tmp_path):
     fake = script(tmp_path, 'echo "starting slowly"; exec sleep 60')
     engine = DockerEngine(str(tmp_path / 'eng'), dockerd=fake, start_timeout=1.0)
