@@ -399,15 +399,6 @@ def _local_url(url, port):
     return urlunsplit((parts.scheme, f'127.0.0.1:{port}', parts.path, '', ''))
 
 
-def _bridge_reply(url):
-    """The router's answer to a call of an unregistered procedure ({} if none)."""
-    from ocs.router import bridge_call
-    try:
-        return bridge_call(url, 'observatory.nobody', [], {}, timeout=2)
-    except Exception:
-        return {}
-
-
 def _stop(proc):
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -419,79 +410,64 @@ def _stop(proc):
 
 
 @pytest.mark.integration
-def test_rendered_router_and_agent_pod_config_work_on_a_real_router(tmp_path):
-    """The router ConfigMap runs in a real Crossbar (with the pod's own arguments),
-    a FakeData agent started with its pod's environment and the site ConfigMap
-    joins it, and the pod's probe command passes (and fails for a wrong class)."""
-    from ocs.router.binary import find_crossbar
-    from ocs.testing.ports import free_port
-    port = free_port()
-    docs = render(sets=[f'router.port={port}', 'router.interface=127.0.0.1'])
-    (tmp_path / 'router').mkdir()
-    (tmp_path / 'router' / 'config.json').write_text(
-        one(docs, 'ConfigMap', f'{RELEASE}-ocs-router')['data']['config.json'])
-    (tmp_path / 'site').mkdir()
-    (tmp_path / 'site' / 'default.yaml').write_text(site_config_text(docs))
-    (tmp_path / 'probe').mkdir()
-    (tmp_path / 'probe' / 'agent_probe.py').write_text(
+def test_rendered_configs_work_on_a_real_router(ocs_router, tmp_path):
+    """The session's real Crossbar runs exactly the router ConfigMap (rendered for
+    its port); a FakeData agent started with its pod's environment, arguments and
+    the site ConfigMap joins it; the pod's probe command passes, and fails for a
+    wrong agent class or an absent agent."""
+    ocs_router.ensure_running()
+    port = ocs_router.port
+    iid = f'helmfaker{os.getpid()}'     # the router is shared by the session
+    docs = render(sets=[f'router.port={port}', f'router.interface={ocs_router.interface}',
+                        f'site.realm={ocs_router.realm}',
+                        f'site.addressRoot={ocs_router.address_root}',
+                        f'agents.fakedata.instanceId={iid}'])
+    running = json.loads((Path(ocs_router.cbdir) / 'config.json').read_text())
+    rendered_config = json.loads(one(docs, 'ConfigMap', f'{RELEASE}-ocs-router')['data']['config.json'])
+    assert rendered_config == running
+
+    mounts = {'/etc/ocs/site': tmp_path / 'site', '/etc/ocs/probe': tmp_path / 'probe'}
+    mounts['/etc/ocs/site'].mkdir()
+    (mounts['/etc/ocs/site'] / 'default.yaml').write_text(site_config_text(docs))
+    mounts['/etc/ocs/probe'].mkdir()
+    (mounts['/etc/ocs/probe'] / 'agent_probe.py').write_text(
         one(docs, 'ConfigMap', f'{RELEASE}-ocs-probe')['data']['agent_probe.py'])
 
-    mounts = {'/etc/ocs/router': tmp_path / 'router', '/etc/ocs/site': tmp_path / 'site',
-              '/etc/ocs/probe': tmp_path / 'probe', '/var/lib/crossbar': tmp_path / 'node'}
-
-    def local(path):  # a path inside a pod -> its place here
+    def local(path):  # a path inside the pod -> its place here
         for mount, here in mounts.items():
             if path == mount or path.startswith(mount + '/'):
                 return str(here) + path[len(mount):]
         return path
 
-    router_c = one(docs, 'Deployment', f'{RELEASE}-ocs-router')['spec']['template']['spec']['containers'][0]
-    cmd = [find_crossbar()] + [local(a) for a in router_c['args']]
-    procs = []
+    agent_c = one(docs, 'Deployment', f'{RELEASE}-ocs-fakedata')['spec']['template']['spec']['containers'][0]
+    env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'PYTHONHOME')}
+    env.update(env_of(agent_c))
+    env.update(SITE_HUB=_local_url(env['SITE_HUB'], port),       # the Service's name, here
+               SITE_HTTP=_local_url(env['SITE_HTTP'], port),
+               OCS_CONFIG_DIR=local(env['OCS_CONFIG_DIR']), HOME=str(tmp_path))
+    with open(tmp_path / 'agent.log', 'wb') as log:
+        agent = subprocess.Popen(
+            [str(Path(sys.executable).parent / 'ocs-agent-cli')] + agent_c.get('args', []),
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, env=env, cwd=tmp_path)
     try:
-        with open(tmp_path / 'router.log', 'wb') as log:
-            procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, start_new_session=True))
-        agent_c = one(docs, 'Deployment', f'{RELEASE}-ocs-fakedata')['spec']['template']['spec']['containers'][0]
-        env = env_of(agent_c)
-        # As the router pod's startup probe would: wait until the router answers
-        # (on a busy machine Crossbar takes longer than the agent's CROSSBAR_TIMEOUT).
-        bridge = _local_url(env['SITE_HTTP'], port)
-        deadline = time.monotonic() + 60
-        while 'error' not in _bridge_reply(bridge):
-            assert procs[0].poll() is None and time.monotonic() < deadline, \
-                (tmp_path / 'router.log').read_text()[-3000:]
-            time.sleep(0.3)
-        env.update(SITE_HUB=_local_url(env['SITE_HUB'], port),
-                   SITE_HTTP=_local_url(env['SITE_HTTP'], port),
-                   OCS_CONFIG_DIR=local(env['OCS_CONFIG_DIR']), HOME=str(tmp_path))
-        full_env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'PYTHONHOME')}
-        full_env.update(env)
-        with open(tmp_path / 'agent.log', 'wb') as log:
-            procs.append(subprocess.Popen(
-                [str(Path(sys.executable).parent / 'ocs-agent-cli')] + agent_c.get('args', []),
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, env=full_env, cwd=tmp_path))
         probe = agent_c['readinessProbe']['exec']['command']
-        assert probe[0] == 'python3'
+        assert probe[0] == 'python3' and probe[-2:] == [f'observatory.{iid}', 'FakeDataAgent']
         probe = [sys.executable] + [local(w) for w in probe[1:]]
         deadline = time.monotonic() + 60
         while True:
-            r = subprocess.run(probe, env=full_env, capture_output=True, text=True, timeout=30)
+            r = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=30)
             if r.returncode == 0 or time.monotonic() > deadline:
                 break
-            assert all(p.poll() is None for p in procs), (
-                (tmp_path / 'router.log').read_text()[-2000:]
-                + (tmp_path / 'agent.log').read_text()[-2000:])
+            assert agent.poll() is None, (tmp_path / 'agent.log').read_text()[-3000:]
             time.sleep(0.5)
         assert r.returncode == 0, (r.stdout, (tmp_path / 'agent.log').read_text()[-3000:])
-        assert 'observatory.faker1 (FakeDataAgent) answers' in r.stdout
-        wrong = subprocess.run(probe[:-1] + ['RegistryAgent'], env=full_env,
+        assert f'observatory.{iid} (FakeDataAgent) answers' in r.stdout
+        wrong = subprocess.run(probe[:-1] + ['RegistryAgent'], env=env,
                                capture_output=True, text=True, timeout=30)
         assert wrong.returncode == 1 and 'expected RegistryAgent' in wrong.stdout
-        absent = subprocess.run(probe[:-2] + ['observatory.nobody'], env=full_env,
+        absent = subprocess.run(probe[:-2] + ['observatory.nobody'], env=env,
                                 capture_output=True, text=True, timeout=30)
         assert absent.returncode == 1, absent.stdout
     finally:
-        for p in reversed(procs):
-            _stop(p)
+        _stop(agent)
