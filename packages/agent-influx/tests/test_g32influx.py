@@ -1,5 +1,7 @@
 """ocs-g32influx: back-fill a real InfluxDB 1.6 from real so3g HK files."""
 import os
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -57,6 +59,7 @@ def test_backfill_time_range_into_influxdb(tmp_path, influxdb1):
         str(tmp_path / 'hk'), '--start', str(start), '--end', str(end),
         '--host', '127.0.0.1', '--port', str(influxdb1.port), '--database', 'backfill'])
     assert result.exit_code == 0, result.output
+    assert '2 files' in result.stderr                  # the progress bar's label
     want = [(t, i) for i, t in enumerate(ts1) if start <= t <= end] + \
         [(t, i) for i, t in enumerate(ts2) if start <= t <= end]
     assert f"{2 * len(want)} points written from 2 files" in result.output
@@ -77,3 +80,9 @@ def test_dry_run_and_errors(tmp_path):
     result = CliRunner().invoke(main, [str(tmp_path / 'hk'), '--host', '127.0.0.1',
                                        '--port', '9', '--retries', '0'])
     assert result.exit_code == 1 and 'connection refused' in result.output
+
+
+def test_console_script_is_installed():
+    exe = os.path.join(os.path.dirname(sys.executable), 'ocs-g32influx')
+    out = subprocess.run([exe, '--help'], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and 'Back-fill InfluxDB from the HK .g3 files' in out.stdout

@@ -48,14 +48,19 @@ def _v1(server, db, q, **kw):
     return Publisher('127.0.0.1', db, q, port=server.port, **kw)
 
 
-def test_v1_exact_read_back_both_schemes(influxdb1):
+MODES = pytest.mark.parametrize('merge', [True, False], ids=['merged', 'one-field-per-line'])
+
+
+@MODES
+def test_v1_exact_read_back_both_schemes(influxdb1, merge):
     q = queue.Queue()
-    pub = _v1(influxdb1, 'readback', q)
+    db = f'readback_{merge}'
+    pub = _v1(influxdb1, db, q, merge_fields=merge)
     t0 = 1775502374.078489
     q.put((_message(t0), _feed()))
     q.put((_message(t0, tags=True), _feed('faker2')))
     _run(pub, lambda: pub.written_points == 35)
-    got = influxdb1.points('readback')
+    got = influxdb1.points(db)
     ns = [int((t0 + i * 0.1) * 1e9) for i in range(5)]
     plain = (('feed', 'temps'),)
     assert got[('observatory.faker1', plain, 'chan_0')] == \
@@ -120,9 +125,13 @@ def test_v2_api_to_victoriametrics(victoria):
     pub.close()
 
 
-def test_rejected_points_are_reported_and_the_rest_written(influxdb1):
+@MODES
+def test_rejected_points_are_reported_and_the_rest_written(influxdb1, merge):
+    """With merged lines, a refused point would take the other fields of
+    its timestamp with it: the batch is sent again one field per line."""
     q = queue.Queue()
-    pub = _v1(influxdb1, 'reject', q)
+    db = f'reject_{merge}'
+    pub = _v1(influxdb1, db, q, merge_fields=merge)
     t0 = 1775502374.0
     q.put(({'b': {'timestamps': [t0], 'data': {'x': [1.5]}}}, _feed()))
     _run(pub, lambda: pub.written_points == 1)
@@ -140,10 +149,12 @@ def test_rejected_points_are_reported_and_the_rest_written(influxdb1):
     assert 'unable to parse' in rej[('observatory.faker1', 'z')]['reason']
     assert st['skipped']['values'] == 1
     assert st['skipped']['recent'][0]['field'] == 'y'
-    got = influxdb1.points('reject')
+    got = influxdb1.points(db)
     ns = [int((t0 + k) * 1e9) for k in (1, 3)]
     assert got[('observatory.faker1', (('feed', 'temps'),), 'y')] == list(zip(ns, [0.5, 0.7]))
+    assert got[('observatory.faker1', (('feed', 'temps'),), 'x')] == [(int(t0 * 1e9), 1.5)]
     assert st['backlog']['points'] == 0 and st['connected']
+    assert st['written_points'] == 1 + 2 and st['received_points'] == 1 + 6
     pub.close()
 
 

@@ -113,3 +113,16 @@ def test_segments_rotate_and_are_removed(tmp_path):
     s.pop(3)
     assert len([p for p in os.listdir(tmp_path) if p.endswith('.lp')]) == 2
     assert [c.data for c in s.head(100)] == [_chunk(3).data, _chunk(4).data]
+
+
+def test_cut_record_of_multi_field_lines_counts_values(tmp_path):
+    data = b'm x=1.0,y=2.0,z=3.0 1\nm x=4.0,y=5.0,z=6.0 2\n'
+    s = Spool(str(tmp_path))
+    s.append(Chunk(data, 6, 1.0))
+    s.close()
+    seg = next(p for p in os.listdir(tmp_path) if p.endswith('.lp'))
+    path = tmp_path / seg
+    path.write_bytes(path.read_bytes()[:-8])     # the second line is cut
+    b = Backlog(spool_dir=str(tmp_path))
+    assert b.points == 3 and b.lost_points == 3
+    assert _drain(b) == [b'm x=1.0,y=2.0,z=3.0 1\n']

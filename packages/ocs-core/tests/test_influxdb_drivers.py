@@ -272,3 +272,68 @@ def test_encode_message_counts_and_oldest():
     assert enc.oldest == 1775502300.0
     assert enc.text.endswith('\n') and enc.text.count('\n') == 5
     assert enc.skipped == []
+
+
+# -- merge_fields: one line per timestamp and tag set -------------------------
+def _merged_from_single(single_lines, prefixes):
+    """Join consecutive one-field lines that share a prefix (measurement and
+    tags, given) and a timestamp into one line, as InfluxDB would store them."""
+    out = []
+    for line in single_lines:
+        prefix = next(p for p in prefixes if line.startswith(p))
+        ts = line.rsplit(' ', 1)[1]
+        field = line[len(prefix):-len(ts) - 1]
+        if out and out[-1][0] == prefix and out[-1][2] == ts:
+            out[-1][1].append(field)
+        else:
+            out.append((prefix, [field], ts))
+    return [f"{p}{','.join(f)} {t}" for p, f, t in out]
+
+
+def test_merged_lines_hold_the_same_values(encoder):
+    rng = random.Random(99)
+    for _ in range(10):
+        msg = _random_message(rng)
+        msg['b']['data']['chan_1'] = [1.5, -2.0, 3.25]
+        msg['b']['influxdb_tags']['chan_1'] = {'_field': 'amps', 'board': 'b 1,x=y', 'ch': 0}
+        feed = dict(FEED, agent_address='site one.fake,data', agent_class='Fake Agent')
+        single = encode_message(msg, feed).text.splitlines()
+        merged = encode_message(msg, feed, merge_fields=True)
+        prefixes = ['site\\ one.fake\\,data,feed=false_temperatures ',
+                    'Fake\\ Agent,feed=false_temperatures,address_root=site\\ one,'
+                    'instance_id=fake\\,data,board=b\\ 1\\,x\\=y,ch=0 ']
+        assert merged.text.splitlines() == _merged_from_single(single, prefixes)
+        assert merged.points == len(single) == 7 * 8 + 3 * 2
+        assert merged.oldest == min(msg['a']['timestamps'])
+
+
+def test_merged_lines_leave_out_unwritable_values(encoder):
+    msg = {'a': {'timestamps': [1.0, 2.0, 3.0],
+                 'data': {'x': [1.0, float('nan'), None], 'y': [None, 2, None],
+                          'k': [1, 2, 3]}},
+           'b': {'timestamps': [4.0], 'data': {'v': [0.5], 'w': [0.25]},
+                 'influxdb_tags': {'v': {'_field': 'volts', 'ch': 1},
+                                   'w': {'_field': 'volts', 'ch': 2}}}}
+    enc = encode_message(msg, FEED, merge_fields=True)
+    head = 'observatory.fake-data1,feed=false_temperatures'
+    tagged = 'FakeDataAgent,feed=false_temperatures,address_root=observatory,instance_id=fake-data1'
+    assert enc.text.splitlines() == [
+        f'{head} x=1.0,k=1i 1000000000',
+        f'{head} y=2i,k=2i 2000000000',
+        f'{head} k=3i 3000000000',
+        f'{tagged},ch=1 volts=0.5 4000000000',
+        f'{tagged},ch=2 volts=0.25 4000000000']
+    assert enc.points == 7
+    assert {(s.field, s.reason): s.count for s in enc.skipped} == {
+        ('x', 'not finite (NaN or inf)'): 1, ('x', 'no value (None)'): 1,
+        ('y', 'no value (None)'): 2}
+
+
+def test_merged_lines_reference_message():
+    enc = encode_message(_message(), FEED, merge_fields=True)
+    assert enc.text == (
+        'observatory.fake-data1,feed=false_temperatures channel_00=0.20307,channel_01=0.35795 '
+        '1775502374078489088\n'
+        'observatory.fake-data1,feed=false_temperatures channel_00=0.20548,channel_01=0.36313 '
+        '1775502375078489088\n')
+    assert enc.points == 4

@@ -80,7 +80,8 @@ class InfluxDBAgent:
             api=a.api, url=a.url, org=a.org, token=a.token, username=a.username,
             password=a.password, spool_dir=a.spool_dir, max_memory_mb=a.max_memory_mb,
             max_spool_mb=a.max_spool_mb, spool_after=a.spool_after,
-            batch_points=a.batch_points, timeout=a.timeout)
+            batch_points=a.batch_points, timeout=a.timeout,
+            merge_fields=not a.one_field_per_line)
 
     @ocs_agent.param('test_mode', default=False, type=bool)
     def record(self, session, params):
@@ -159,7 +160,7 @@ class InfluxDBAgent:
                                         f"{status['lost']['reason']}")
                 if params['test_mode']:
                     break
-                self._wake.wait(self.loop_time)
+                self._wake.wait(0.01 if publisher.busy else self.loop_time)
         finally:
             self.aggregate = False
             left = publisher.close()
@@ -223,8 +224,12 @@ def make_parser(parser=None):
                         help='Most megabytes of points kept in the spool folder.')
     pgroup.add_argument('--spool-after', default=5., type=float,
                         help='Seconds of outage after which points go to the spool.')
-    pgroup.add_argument('--batch-points', default=5000, type=int,
-                        help='Points per write request.')
+    pgroup.add_argument('--batch-points', default=50000, type=int,
+                        help='Field values per write request.')
+    pgroup.add_argument('--one-field-per-line', action='store_true',
+                        help='Write one line per field value (as format_data gives '
+                             'them) rather than all fields of a timestamp and tag set '
+                             'on one line (same data; InfluxDB takes the latter faster).')
     pgroup.add_argument('--timeout', default=10., type=float,
                         help='Seconds to wait for one write request.')
     pgroup.add_argument('--loop-time', default=1., type=float,

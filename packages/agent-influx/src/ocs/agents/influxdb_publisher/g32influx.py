@@ -114,9 +114,11 @@ def file_messages(path, start=None, end=None, max_points=5000):
 class BackFill:
     """Writes the messages of HK files through a backend, counting."""
 
-    def __init__(self, backend, protocol='line', batch_points=5000, retries=3):
+    def __init__(self, backend, protocol='line', batch_points=50000, retries=3,
+                 merge_fields=True):
         self.backend = backend
         self.protocol = protocol
+        self.merge_fields = merge_fields
         self.batch_points = batch_points
         self.retries = retries
         self.points = 0
@@ -127,7 +129,7 @@ class BackFill:
         self._pending = 0
 
     def add(self, data, feed):
-        enc = encode_message(data, feed, self.protocol)
+        enc = encode_message(data, feed, self.protocol, self.merge_fields)
         for s in enc.skipped:
             key = (s.measurement, s.field, s.reason)
             self.skipped[key] = self.skipped.get(key, 0) + s.count
@@ -178,12 +180,15 @@ class BackFill:
 @click.option('--gzip', is_flag=True, help='Compress requests.')
 @click.option('--protocol', type=click.Choice(['line', 'json']), default='line',
               show_default=True)
-@click.option('--batch-points', default=5000, show_default=True, type=int)
+@click.option('--batch-points', default=50000, show_default=True, type=int,
+              help='Field values per write request.')
+@click.option('--one-field-per-line', is_flag=True,
+              help='One line per field value (default: the fields of a timestamp on one line).')
 @click.option('--retries', default=3, show_default=True, type=int,
               help='Attempts again (1 s, 2 s, 4 s ... apart) when the database does not answer.')
 @click.option('--dry-run', is_flag=True, help='Read and format only; write nothing.')
 def main(folder, start, end, api, host, port, database, url, org, ssl, verify_ssl,
-         gzip, protocol, batch_points, retries, dry_run):
+         gzip, protocol, batch_points, one_field_per_line, retries, dry_run):
     """Back-fill InfluxDB from the HK .g3 files in FOLDER.
 
     Credentials come from INFLUXDB_USERNAME / INFLUXDB_PASSWORD (v1),
@@ -213,7 +218,8 @@ def main(folder, start, end, api, host, port, database, url, org, ssl, verify_ss
             backend = make_backend('v2', url=url or f"{'https' if ssl else 'http'}://{host}:{port}",
                                    bucket=database, org=org, token=token,
                                    verify_ssl=verify_ssl, gzip=gzip)
-    fill = BackFill(backend, protocol, batch_points, retries)
+    fill = BackFill(backend, protocol, batch_points, retries,
+                    merge_fields=not one_field_per_line)
     done = None
     try:
         with click.progressbar(files, label=f'{len(files)} files', file=sys.stderr,

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 from ocs.logs import get_logger
 
+from .backends.base import field_count
+
 log = get_logger(__name__)
 
 _HEADER = re.compile(rb'#ocs-spool points=(\d+) bytes=(\d+) oldest=(\S+)\n')
@@ -36,7 +38,8 @@ class Chunk:
 
     Attributes:
         data (bytes): One line per point, each ending in a newline.
-        points (int): Number of lines.
+        points (int): Number of field values (lines when each line holds
+            one field).
         oldest (float or None): Earliest timestamp (s) among the points.
     """
     data: bytes
@@ -152,7 +155,8 @@ class Spool:
                     # record cut short: keep its complete lines
                     data = blob[start:n]
                     data = data[:data.rfind(b'\n') + 1]
-                    kept = data.count(b'\n')
+                    kept = sum(map(field_count, data.decode('utf-8', errors='replace')
+                                   .splitlines()))
                     self.recovery_lost_points += max(0, points - kept)
                     self.recovery_lost_bytes += (n - start) - len(data)
                     log.error("spool record cut short; keeping its complete lines",

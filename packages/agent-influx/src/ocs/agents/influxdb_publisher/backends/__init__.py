@@ -1,6 +1,7 @@
 """Write backends behind one interface: ``v1`` (InfluxDB 1.x ``/write``) and
 ``v2`` (the 2.x write API through ``influxdb-client``)."""
-from .base import Backend, Rejection, Unavailable, WriteResult, parse_line
+from .base import (Backend, Rejection, Unavailable, WriteResult, explode, field_count,
+                   parse_line, split_line)
 
 API_VERSIONS = ('v1', 'v2')
 
@@ -22,4 +23,5 @@ def make_backend(api, **kw):
 
 
 __all__ = ['Backend', 'Rejection', 'Unavailable', 'WriteResult', 'parse_line',
+           'split_line', 'field_count', 'explode',
            'make_backend', 'API_VERSIONS']

@@ -135,6 +135,64 @@ def parse_line(line):
         return '?', {}
 
 
+def split_line(line):
+    """Split one line-protocol line into its parts.
+
+    Returns:
+        tuple: ``(key, fields, timestamp)``: the measurement and tags text,
+        the list of ``name=value`` texts, and the timestamp text ('' when
+        there is none); None when the line cannot be split.
+    """
+    end_key = _split_unescaped(line, ' ')
+    if end_key < 0:
+        return None
+    fields = []
+    i = end_key + 1
+    n = len(line)
+    start = i
+    quoted = False
+    while i < n:
+        c = line[i]
+        if c == '\\':
+            i += 2
+            continue
+        if c == '"':
+            quoted = not quoted
+        elif not quoted and c in ', ':
+            fields.append(line[start:i])
+            if c == ' ':
+                return line[:end_key], fields, line[i + 1:].strip()
+            start = i + 1
+        i += 1
+    if quoted:
+        return None
+    fields.append(line[start:])
+    return line[:end_key], fields, ''
+
+
+def field_count(line):
+    """Number of field values on a line (1 when it cannot be split)."""
+    if ',' not in line.split(' ', 1)[-1]:
+        return 1
+    parts = split_line(line)
+    return max(1, len(parts[1])) if parts else 1
+
+
+def explode(lines):
+    """The same points with one field per line (lines that cannot be split
+    are kept as they are)."""
+    out = []
+    for line in lines:
+        parts = split_line(line) if ',' in line.split(' ', 1)[-1] else None
+        if not parts or len(parts[1]) < 2:
+            out.append(line)
+            continue
+        key, fields, ts = parts
+        tail = ' ' + ts if ts else ''
+        out.extend(f'{key} {f}{tail}' for f in fields)
+    return out
+
+
 def _cut(text, n=200):
     return text if len(text) <= n else text[:n] + '...'
 
@@ -223,7 +281,9 @@ class Backend:
                 body += b'\n'
             status, message = self._send(body, result)
             if 200 <= status < 300:
-                result.written += points if points is not None else body.count(b'\n')
+                result.written += points if points is not None else \
+                    sum(map(field_count, body.decode('utf-8', errors='replace')
+                            .splitlines()))
                 return result
             lines = body.decode('utf-8', errors='replace').splitlines()
             self._handle(lines, status, message, result, 0)
@@ -244,7 +304,7 @@ class Backend:
             return
         status, message = self._send(('\n'.join(lines) + '\n').encode(), result)
         if 200 <= status < 300:
-            result.written += len(lines)
+            result.written += sum(map(field_count, lines))
             return
         self._handle(lines, status, message, result, rounds)
 
@@ -256,6 +316,14 @@ class Backend:
             return
         if status not in (400, 422):
             raise Unavailable(f"HTTP {status} from {self.describe()}: {message}")
+        single = explode(lines)
+        if len(single) > len(lines):
+            # A refused point takes all its fields with it: send the batch
+            # again with one field per line, so that only the values the
+            # database refuses are left out (the rest is written again,
+            # which is harmless).
+            self._write(single, result, rounds)
+            return
         self._rejected(lines, message, result, rounds)
 
     def _rejected(self, lines, message, result, rounds):
