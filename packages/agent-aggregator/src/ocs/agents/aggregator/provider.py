@@ -5,6 +5,8 @@ Samples arrive as lists inside feed messages. A block keeps them as lists
 every few thousand samples, so memory stays near 8 bytes per value. A frame
 is built from whole columns (see :mod:`.g3cast`).
 """
+import itertools
+import operator
 import re
 import time
 
@@ -15,6 +17,31 @@ from spt3g import core
 from ocs.logs import TxaioStyleLogger
 from .g3cast import (column_array, column_to_g3, times_to_g3, merge_kinds,
                      cast_column)
+
+_FLOAT_ONLY = {float}
+_first = operator.itemgetter(0)
+
+
+def _timestamps_array(lists, n):
+    """float64 array of the timestamps in ``lists`` (a list of lists);
+    anything that is not a number becomes NaN (and is rejected later)."""
+    flat = list(itertools.chain.from_iterable(lists))
+    try:
+        if set(map(type, flat)) <= _NUMBER_TYPES:
+            return np.array(flat, dtype=np.float64)
+    except TypeError:
+        pass
+    out = np.empty(len(flat))
+    for i, t in enumerate(flat):
+        try:
+            out[i] = float(t) if type(t) is not str else np.nan
+        except (TypeError, ValueError, OverflowError):
+            out[i] = np.nan
+    return out
+
+
+_NUMBER_TYPES = {float, int}
+_SEQUENCE_TYPES = {list, tuple}
 
 _FIELD_OK = re.compile(r'^_*[A-Za-z][A-Za-z0-9_]{0,254}$')
 _FIELD_BAD_CHARS = re.compile(r'[^A-Za-z0-9_]')
@@ -49,11 +76,17 @@ def safe_field_name(name, taken=()):
 class BlockBuffer:
     """Samples of one block (co-sampled fields) not yet written.
 
+    Messages are kept as they came (no per-sample work) and compacted into
+    numpy arrays every few thousand samples, so memory stays near 8 bytes
+    per value. A message whose fields all start with a float is turned into
+    one 2-D float array at once (the common case); others are converted
+    field by field, keeping each field's own type.
+
     Args:
         name (str): Block name.
         fields (iterable of str): Field names, as received.
-        compact_at (int): Number of list-held samples that triggers a
-            conversion to numpy arrays.
+        compact_at (int): Number of not-yet-compacted samples that
+            triggers a conversion to numpy arrays.
     """
 
     def __init__(self, name, fields, compact_at=2048):
@@ -68,8 +101,8 @@ class BlockBuffer:
         #: Kinds written to disk so far (fixed for this provider's prov_id).
         self.kinds = None
         self.compact_at = compact_at
-        self._t = []
-        self._cols = {f: [] for f in self.fields}
+        self._t = []          # timestamp lists, as received
+        self._parts = []      # per message: 2-D float array, or list of columns
         self._t_chunks = []
         self._col_chunks = {f: [] for f in self.fields}
         self._n_lists = 0
@@ -78,30 +111,47 @@ class BlockBuffer:
     def append(self, timestamps, data):
         """Adds samples; ``data[f]`` has as many entries as ``timestamps``
         for every field (checked by the caller)."""
-        self._t.extend(timestamps)
-        cols = self._cols
-        for k, v in data.items():
-            cols[k].extend(v)
         n = len(timestamps)
+        if not n:
+            return
+        cols = list(data.values()) if tuple(data) == self.fields \
+            else [data[f] for f in self.fields]
+        part = cols
+        if set(map(type, map(_first, cols))) == _FLOAT_ONLY:
+            arr = np.asarray(cols)
+            if arr.dtype == np.float64 and arr.ndim == 2:
+                part = arr
+        self._t.append(timestamps)
+        self._parts.append(part)
         self._n_lists += n
         self.n += n
         if self._n_lists >= self.compact_at:
             self.compact()
 
     def compact(self):
-        """Moves the list-held samples into numpy chunks."""
+        """Moves the samples kept as received into numpy chunks."""
         if not self._n_lists:
             return
-        self._t_chunks.append(np.asarray(self._t, dtype=np.float64))
-        self._t = []
-        for f in self.fields:
-            self._col_chunks[f].append(column_array(self._cols[f]))
-            self._cols[f] = []
+        self._t_chunks.append(_timestamps_array(self._t, self._n_lists))
+        parts, run = self._parts, []
+        for part in parts + [None]:
+            if isinstance(part, np.ndarray):
+                run.append(part)
+                continue
+            if run:
+                block = run[0] if len(run) == 1 else np.concatenate(run, axis=1)
+                for f, row in zip(self.fields, block):
+                    self._col_chunks[f].append((row, 'float'))
+                run = []
+            if part is not None:
+                # Field by field, each with its own type.
+                for f, col in zip(self.fields, part):
+                    self._col_chunks[f].append(column_array(col))
+        self._t, self._parts = [], []
         self._n_lists = 0
 
     def clear(self):
-        self._t, self._t_chunks = [], []
-        self._cols = {f: [] for f in self.fields}
+        self._t, self._t_chunks, self._parts = [], [], []
         self._col_chunks = {f: [] for f in self.fields}
         self._n_lists = 0
         self.n = 0
@@ -184,6 +234,9 @@ def _check_block(name, block):
         raise BadMessage("block %r: 'data' must be a non-empty dict of "
                          "field -> list" % (name,))
     n = len(ts)
+    cols = data.values()
+    if set(map(type, cols)) <= _SEQUENCE_TYPES and set(map(len, cols)) == {n}:
+        return ts, data
     for k, v in data.items():
         if not isinstance(v, (list, tuple)) or len(v) != n:
             raise BadMessage(
