@@ -4,6 +4,7 @@ import socket
 import threading
 import time
 import traceback
+from collections import deque
 
 from autobahn.twisted.wamp import ApplicationSession
 from autobahn.wamp.exception import ApplicationError
@@ -28,6 +29,8 @@ ACTIONS = ('start', 'stop', 'abort', 'wait', 'status')
 #: Seconds to wait after (re)joining before sending feed messages kept while
 #: disconnected, so subscribers that rejoin at about the same time get them.
 OUTBOX_GRACE_S = 3.0
+#: Options of a publication that asks the router for an acknowledgement.
+_ACK = PublishOptions(acknowledge=True)
 #: Bound on how long shutdown waits for running Operations to end.
 SHUTDOWN_WAIT_S = 0.8
 #: After this long in shutdown, the process exits even if threads hang.
@@ -69,12 +72,14 @@ class OCSAgent(ApplicationSession):
         self.outbox = Outbox(getattr(site_args, 'feed_outbox_size', None) or 10000)
         self._outbox_open = False
         self._outbox_call = None
-        # Feed messages sent but not yet acknowledged by the router, in order:
-        # a connection that dies silently (e.g. a cut cable) keeps taking
-        # messages until the WebSocket ping times out, so these go back to
-        # the outbox when the connection is found dead.
-        self._in_flight = {}
+        # Feed messages sent but not yet confirmed by the router ((seq,
+        # item), oldest first): a connection that dies silently (a cut cable)
+        # keeps taking messages until the WebSocket ping times out, so these
+        # go back to the outbox when the connection is found dead.
+        self._in_flight = deque()
         self._publish_seq = 0
+        self._ack_pending = False
+        self._link_gen = 0
         self._shutting_down = False
         self._startup_hooks = []
         instance_id = getattr(site_args, 'instance_id', None) or \
@@ -145,8 +150,10 @@ class OCSAgent(ApplicationSession):
         self.subscribed_topics = set()
         if self._outbox_call is not None and self._outbox_call.active():
             self._outbox_call.cancel()
+        self._link_gen += 1
+        self._ack_pending = False
         if self._in_flight:
-            self.outbox.requeue(self._in_flight.values())
+            self.outbox.requeue(item for _, item in self._in_flight)
             self.log.info('{n} feed messages sent but not acknowledged by the router '
                           'will be sent again after rejoining', n=len(self._in_flight))
             self._in_flight.clear()
@@ -250,7 +257,7 @@ class OCSAgent(ApplicationSession):
         item = (feed.address, message, feed.encoded())
         if feed.feed_name == 'heartbeat':
             if self.realm_joined:
-                self._publish_now(item, acknowledge=False)
+                self._publish_now(item, track=False)
             return
         if self._outbox_open and not len(self.outbox):
             if self._publish_now(item):
@@ -260,38 +267,55 @@ class OCSAgent(ApplicationSession):
                           'the router is away; the count is reported on reconnect',
                           n=self.outbox.maxlen)
 
-    def _publish_now(self, item, acknowledge=True):
-        """Publish ``item``; with ``acknowledge``, keep it until the router
-        acknowledges it (see ``_lost_router``). False if it could not be sent."""
+    def _publish_now(self, item, track=True):
+        """Publish ``item``; False if it could not be sent.
+
+        With ``track``, the item is kept in ``_in_flight`` until the router
+        confirms it. The router handles a session's messages in order, so
+        one acknowledged publication confirms every one sent before it:
+        only a publication sent while no acknowledgement is awaited asks
+        for one (heartbeats too), which costs one PUBLISHED per round trip
+        instead of one per message.
+        """
         topic, message, encoded = item
+        want_ack = not self._ack_pending
         try:
             # One positional argument, the pair (message, feed): the wire
             # form every existing OCS subscriber expects.
             d = self.publish(topic, (message, encoded),
-                             options=PublishOptions(acknowledge=True) if acknowledge else None)
+                             options=_ACK if want_ack else None)
         except Exception as e:
             self.log.warn('publish to {topic} failed ({err}); keeping it for later',
                           topic=topic, err=str(e))
             self._outbox_open = False
             return False
-        if d is not None:
+        if track:
             self._publish_seq += 1
-            seq = self._publish_seq
-            self._in_flight[seq] = item
-            d.addCallbacks(self._published, self._publish_refused,
-                           callbackArgs=(seq,), errbackArgs=(seq,))
+            self._in_flight.append((self._publish_seq, item))
+        if want_ack and d is not None:
+            self._ack_pending = True
+            args = (self._publish_seq, self._link_gen, item if track else None)
+            d.addCallbacks(self._confirmed, self._publish_refused,
+                           callbackArgs=args, errbackArgs=args)
         return True
 
-    def _published(self, _publication, seq):
-        self._in_flight.pop(seq, None)
+    def _confirmed(self, _publication, seq, gen, _item=None):
+        """The router has handled every tracked publication up to ``seq``."""
+        if gen != self._link_gen:
+            return
+        self._ack_pending = False
+        flight = self._in_flight
+        while flight and flight[0][0] <= seq:
+            flight.popleft()
 
-    def _publish_refused(self, failure, seq):
+    def _publish_refused(self, failure, seq, gen, item):
         # The router answered with an error (not authorized, invalid URI,
-        # too large): sending it again cannot help. Anything else means
-        # the connection went away; _lost_router puts the message back.
+        # too large): sending it again cannot help, and everything before
+        # it was handled. Anything else means the connection went away;
+        # _lost_router puts the messages back.
         if failure.check(ApplicationError) and \
                 str(failure.value.error).startswith('wamp.error.'):
-            item = self._in_flight.pop(seq, None)
+            self._confirmed(None, seq, gen)
             if item is not None:
                 self.log.error('router refused a feed message for {topic} ({err}); '
                                'it is dropped', topic=item[0], err=str(failure.value))
