@@ -14,6 +14,7 @@ route. Skipped (with the reason) where ``ip netns`` cannot be used.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ import pytest
 import yaml
 
 import ocs
-from ocs.router import bridge_call
+from ocs.router import RouterController, bridge_call
 from ocs.testing.agents import agent_env
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -98,12 +99,24 @@ def stop_proc(proc, sig_timeout=15):
     """SIGINT one process we started, SIGKILL after ``sig_timeout`` s."""
     if proc is None or proc.poll() is not None:
         return
-    proc.send_signal(2)
+    proc.send_signal(signal.SIGINT)
     try:
         proc.wait(sig_timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(5)
+
+
+def wait_gone(pid, timeout):
+    """Wait until ``pid`` (not our child) has exited; False on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def read_events(path):
@@ -186,6 +199,11 @@ def test_client_on_host_a_drives_host_b_and_link_cut_loses_no_sample(tmp_path):
     procs = {}
     worker = None
     router_started = False
+    phases = {}
+    t_start = time.monotonic()
+
+    def phase(name):
+        phases[name] = round(time.monotonic() - t_start - sum(phases.values()), 1)
     hosts.create()
     try:
         site = write_site(tmp_path / 'site.yaml', hosts, logs)
@@ -205,13 +223,12 @@ def test_client_on_host_a_drives_host_b_and_link_cut_loses_no_sample(tmp_path):
             sys.executable, str(Path(__file__).parent / 'netns_feed_recorder.py'),
             '--url', f'ws://{hosts.addr_a}:{PORT}/ws', '--realm', REALM,
             '--topic', f'{ROOT}..feeds.{FEED}', '--out', events_path], rec_log)
-        wait_for(lambda: any('joined' in e for e in read_events(events_path)), 30,
-                 'the recorder to subscribe')
-
         # Host B: the HostManager, which starts the agents of host B.
         procs['hm'] = start_in(hosts, hosts.ns_b, [
             str(BIN / 'ocs-agent-cli'), '--site-file', site, '--site-host', 'host-b',
             '--instance-id', HM], hm_log)
+        wait_for(lambda: any('joined' in e for e in read_events(events_path)), 30,
+                 'the recorder to subscribe')
 
         # Host A: a client (OCSClient in a thread inside A's namespace).
         worker = NetnsWorker(hosts.ns_a)
@@ -235,6 +252,7 @@ def test_client_on_host_a_drives_host_b_and_link_cut_loses_no_sample(tmp_path):
                                for i in CHILDREN) else None
         kids = wait_for(all_up, 30, 'HostManager children up')
         assert set(kids) == set(CHILDREN)
+        phase('start')
 
         # Driving host B's agents from host A.
         reply = worker.run(lambda: clients['faker-b1'].delay_task(delay=0.2))
@@ -256,6 +274,7 @@ def test_client_on_host_a_drives_host_b_and_link_cut_loses_no_sample(tmp_path):
 
         # Cut host B's link for 30 s.
         time.sleep(2.0)     # a little recorded data before the cut
+        phase('drive')
         t_cut = time.time()
         hosts.set_link(False)
         assert 'DOWN' in hosts.link_state(hosts.ns_b, hosts.veth_b)
@@ -265,6 +284,7 @@ def test_client_on_host_a_drives_host_b_and_link_cut_loses_no_sample(tmp_path):
         time.sleep(max(0., t_cut + CUT_S - time.time()))
         t_up = time.time()
         hosts.set_link(True)
+        phase('cut')
 
         def answering():
             replies = [worker.run(probe, http_url, f'{ROOT}.{i}') for i in [HM] + CHILDREN]
@@ -279,6 +299,7 @@ def test_client_on_host_a_drives_host_b_and_link_cut_loses_no_sample(tmp_path):
             return all(max((t for e in feed_events(ev, i) for t in e['timestamps']),
                            default=0) > t_up + 2 for i in RATES)
         wait_for(caught_up, 30, 'samples from after the cut')
+        phase('rejoin+catch-up')
         events = read_events(events_path)
         quiet = [e for e in events if 'feed' in e and t_cut + 2 < e['recv'] < t_up]
         assert not quiet, f'events from host B arrived during the cut: {quiet[:2]}'
@@ -316,10 +337,17 @@ def test_client_on_host_a_drives_host_b_and_link_cut_loses_no_sample(tmp_path):
     finally:
         if worker is not None:
             worker.close()
-        stop_proc(procs.get('hm'), 20)       # the HostManager stops its children
+        # All at once, by PID: the HostManager (it stops its children), the
+        # recorder and the router (from its PID file).
+        for p in procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        router_pid = RouterController(str(cbdir)).read_pid() if router_started else None
+        if router_pid is not None:
+            os.kill(router_pid, signal.SIGTERM)
+        stop_proc(procs.get('hm'), 20)
         stop_proc(procs.get('recorder'), 5)
-        if router_started:
-            subprocess.run(hosts.exec_prefix(hosts.ns_a) + [
-                str(BIN / 'ocs-router'), 'stop', '--cbdir', str(cbdir)],
-                capture_output=True, env=agent_env(), timeout=60)
+        if router_pid is not None:
+            wait_gone(router_pid, 10)
         hosts.destroy()      # stops anything left in the namespaces, by PID
+        print(f'phases (s): {phases}; teardown {time.monotonic() - t_start - sum(phases.values()):.1f}')
