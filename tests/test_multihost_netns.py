@@ -42,8 +42,19 @@ FEED = 'false_temperatures'
 #: Seconds allowed from "link up" to every agent answering through the router.
 REJOIN_LIMIT_S = 15.0
 
-_REASON = netns_unavailable_reason()
 BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def two_hosts():
+    """Hosts A and B (network namespaces and their veth link), removed after
+    the test; skips, naming the reason, where ``ip netns`` cannot be used."""
+    reason = netns_unavailable_reason()
+    if reason is not None:
+        pytest.skip(f'ip netns unavailable: {reason}')
+    hosts = HostPair()
+    with hosts:
+        yield hosts
 
 
 def wait_for(pred, timeout, what, interval=0.25):
@@ -187,9 +198,8 @@ def probe(http_url, address, timeout=4.0):
         return {'exception': repr(e)}
 
 
-@pytest.mark.skipif(_REASON is not None, reason=f'ip netns unavailable: {_REASON}')
-def test_client_on_host_a_drives_host_b_and_link_cut_loses_no_sample(tmp_path):
-    hosts = HostPair()
+def test_client_on_host_a_drives_host_b_and_link_cut_loses_no_sample(two_hosts, tmp_path):
+    hosts = two_hosts
     logs = tmp_path / 'logs-b'
     logs.mkdir()
     cbdir = tmp_path / 'cbdir'
@@ -204,7 +214,6 @@ def test_client_on_host_a_drives_host_b_and_link_cut_loses_no_sample(tmp_path):
 
     def phase(name):
         phases[name] = round(time.monotonic() - t_start - sum(phases.values()), 1)
-    hosts.create()
     try:
         site = write_site(tmp_path / 'site.yaml', hosts, logs)
 
@@ -349,5 +358,5 @@ def test_client_on_host_a_drives_host_b_and_link_cut_loses_no_sample(tmp_path):
         stop_proc(procs.get('recorder'), 5)
         if router_pid is not None:
             wait_gone(router_pid, 10)
-        hosts.destroy()      # stops anything left in the namespaces, by PID
+        # (two_hosts then stops anything left in the namespaces, by PID.)
         print(f'phases (s): {phases}; teardown {time.monotonic() - t_start - sum(phases.values()):.1f}')
