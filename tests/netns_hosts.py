@@ -107,7 +107,8 @@ class HostPair:
 
     def destroy(self, grace=5.0):
         """Stop what still runs in our namespaces (by PID), then delete them."""
-        leftover = [p for ns in self._created for p in self.pids_in(ns)]
+        leftover = [p for ns in self._created for p in self.pids_in(ns)
+                    if p != os.getpid()]
         for sig in (signal.SIGTERM, signal.SIGKILL):
             for pid in leftover:
                 try:
