@@ -67,6 +67,7 @@ def victoria(tmp_path_factory):
 
 @pytest.fixture
 def outage_seconds():
-    """Length of the database outage in the outage tests: 10 s by default,
+    """Length of the database outage in the outage tests: 6 s by default
+    (past --spool-after, with retries at the longest back-off), or
     ``OCS_INFLUX_OUTAGE_S`` (e.g. 60) for the long variant."""
-    return float(os.environ.get('OCS_INFLUX_OUTAGE_S', '10'))
+    return float(os.environ.get('OCS_INFLUX_OUTAGE_S', '6'))

@@ -10,9 +10,6 @@ import time
 import pytest
 import requests
 
-from ocs.testing import RouterProcess
-from ocs.testing.agents import AgentLauncher
-
 pytestmark = pytest.mark.integration
 
 FEED = 'false_temperatures'
@@ -41,12 +38,20 @@ def _wait(what, cond, timeout=30, step=0.2):
     raise AssertionError(f"timed out waiting for {what} (last: {last})")
 
 
-def _start_recorder(run_agent, faker_address):
-    """Records every feed event of the faker (heartbeats too: they show that
-    the subscription is live)."""
-    return run_agent('recorder', module='ocs.testing.wamp_stub',
-                     args=['--subscribe', f'{faker_address}.feeds.', '--match', 'prefix',
-                           '--keep', '1000000'])
+def _start_all(run_agent, *specs):
+    """Start agents at once, then wait until each answers; each spec is
+    ``(instance_id, agent_class, args)`` or ``(instance_id, None, args,
+    module)``."""
+    procs = [run_agent(spec[0], spec[1], args=spec[2], wait=False,
+                       module=spec[3] if len(spec) > 3 else None) for spec in specs]
+    for p in procs:
+        p.wait_ready(60)
+    return procs
+
+
+def _recorder_spec(faker_address):
+    return ('recorder', None, ['--subscribe', f'{faker_address}.feeds.', '--match', 'prefix',
+                               '--keep', '1000000'], 'ocs.testing.wamp_stub')
 
 
 def _events(router, recorder):
@@ -136,9 +141,6 @@ def test_exact_read_back_from_both_servers(ocs_router, run_agent, influxdb1, vic
     (v1 API) and VictoriaMetrics (v2 API). A third publisher, whose database
     already holds channel_02 as a string, reports those points as rejected
     (measurement and field) and writes all the others."""
-    faker = run_agent('faker1', 'FakeDataAgent',
-                      args=['--mode', 'idle', '--sample-rate', '25', '--num-channels', '3'])
-    recorder = _start_recorder(run_agent, faker.address)
     r = requests.post(influxdb1.url + '/query', data={'q': 'CREATE DATABASE it_reject'},
                       timeout=10)
     assert r.status_code == 200, r.text
@@ -146,12 +148,16 @@ def test_exact_read_back_from_both_servers(ocs_router, run_agent, influxdb1, vic
     r = requests.post(influxdb1.url + '/write', params={'db': 'it_reject'}, timeout=10,
                       data=f'observatory.faker1,feed={FEED} channel_02="text" {text_ns}')
     assert r.status_code == 204, r.text
-    v1 = run_agent('influx-v1', 'InfluxDBAgent', args=_influx_agent_args(influxdb1, 'it_exact'))
-    v2 = run_agent('influx-v2', 'InfluxDBAgent',
-                   args=['--api', 'v2', '--url', victoria.url, '--org', 'site', '--token', 'x',
-                         '--database', 'it_exact', '--loop-time', '0.2'])
-    rej = run_agent('influx-rej', 'InfluxDBAgent',
-                    args=_influx_agent_args(influxdb1, 'it_reject'))
+    faker, recorder, v1, v2, rej = _start_all(
+        run_agent,
+        ('faker1', 'FakeDataAgent', ['--mode', 'idle', '--sample-rate', '25',
+                                     '--num-channels', '3']),
+        _recorder_spec(f'{ocs_router.address_root}.faker1'),
+        ('influx-v1', 'InfluxDBAgent', _influx_agent_args(influxdb1, 'it_exact')),
+        ('influx-v2', 'InfluxDBAgent', ['--api', 'v2', '--url', victoria.url, '--org', 'site',
+                                        '--token', 'x', '--database', 'it_exact',
+                                        '--loop-time', '0.2']),
+        ('influx-rej', 'InfluxDBAgent', _influx_agent_args(influxdb1, 'it_reject')))
     _subscribed(ocs_router, recorder, v1, v2, rej)
     _start_acq_then_stop(ocs_router, faker, 3.0)
 
@@ -192,18 +198,20 @@ def test_exact_read_back_from_both_servers(ocs_router, run_agent, influxdb1, vic
 def test_database_outage_mid_run_loses_nothing(ocs_router, run_agent, influxdb1_own,
                                                tmp_path, outage_seconds):
     """The database is stopped mid-run and started again: every point
-    arrives, once. The outage lasts ``OCS_INFLUX_OUTAGE_S`` (10 s by default;
+    arrives, once. The outage lasts ``OCS_INFLUX_OUTAGE_S`` (6 s by default;
     60 s behaves the same: after --spool-after the backlog is in the spool
     and the publisher retries every few seconds). Then, with the database
     frozen while a write waits for its answer, stopping the record Process
     returns at once and keeps the points in the spool."""
     server = influxdb1_own
-    faker = run_agent('faker1', 'FakeDataAgent',
-                      args=['--mode', 'idle', '--sample-rate', '20', '--num-channels', '2'])
-    recorder = _start_recorder(run_agent, faker.address)
-    pub = run_agent('influx', 'InfluxDBAgent', args=_influx_agent_args(
-        server, 'it_outage', '--spool-dir', str(tmp_path / 'spool'), '--spool-after', '2',
-        '--timeout', '30'))
+    faker, recorder, pub = _start_all(
+        run_agent,
+        ('faker1', 'FakeDataAgent', ['--mode', 'idle', '--sample-rate', '20',
+                                     '--num-channels', '2']),
+        _recorder_spec(f'{ocs_router.address_root}.faker1'),
+        ('influx', 'InfluxDBAgent', _influx_agent_args(
+            server, 'it_outage', '--spool-dir', str(tmp_path / 'spool'), '--spool-after', '2',
+            '--timeout', '30')))
     _subscribed(ocs_router, recorder, pub)
     _ops(ocs_router, faker.address, 'start', 'acq')
     _wait('first points', lambda: _written(ocs_router, pub.address) > 0)
@@ -256,11 +264,13 @@ def test_publisher_killed_with_a_spool_loses_nothing(ocs_router, run_agent, infl
     by the next one, exactly."""
     server = influxdb1_own
     spool = str(tmp_path / 'spool')
-    faker = run_agent('faker1', 'FakeDataAgent',
-                      args=['--mode', 'idle', '--sample-rate', '20', '--num-channels', '2'])
-    recorder = _start_recorder(run_agent, faker.address)
     args = _influx_agent_args(server, 'it_kill', '--spool-dir', spool, '--spool-after', '0')
-    pub = run_agent('influx', 'InfluxDBAgent', args=args)
+    faker, recorder, pub = _start_all(
+        run_agent,
+        ('faker1', 'FakeDataAgent', ['--mode', 'idle', '--sample-rate', '20',
+                                     '--num-channels', '2']),
+        _recorder_spec(f'{ocs_router.address_root}.faker1'),
+        ('influx', 'InfluxDBAgent', args))
     _subscribed(ocs_router, recorder, pub)
     server.stop()
     _start_acq_then_stop(ocs_router, faker, 3.0)
@@ -290,40 +300,37 @@ def _try(fn):
         return None
 
 
-def test_router_restart_subscribes_once_again(tmp_path, influxdb1):
+def test_router_restart_subscribes_once_again(ocs_router, run_agent, influxdb1):
     """After a router restart every agent joins again; the publisher gets
-    each event once (a double subscription would double received_points)."""
-    with RouterProcess(cbdir=tmp_path / 'cbdir', site_dir=tmp_path) as router:
-        agents = AgentLauncher(router, tmp_path / 'agents')
-        try:
-            faker = agents('faker1', 'FakeDataAgent',
-                           args=['--sample-rate', '20', '--num-channels', '2',
-                                 '--crossbar-timeout', '60'])
-            pub = agents('influx', 'InfluxDBAgent',
-                         args=_influx_agent_args(influxdb1, 'it_router') +
-                         ['--crossbar-timeout', '60'])
-            _wait('first points', lambda: _written(router, pub.address) > 0)
-            router.restart()
-            _wait('the publisher back', lambda: _try(lambda: _written(router, pub.address)),
-                  timeout=40)
-            _wait('the faker back', lambda: _try(lambda: _ops(router, faker.address,
-                                                               'status', 'acq')), timeout=40)
-            before = _written(router, pub.address)
-            _wait('new points after the restart',
-                  lambda: _written(router, pub.address) > before + 200, timeout=30)
-            _ops(router, faker.address, 'stop', 'acq')
+    each event once (a double subscription would double received_points).
+    The session's router is restarted (run_agent starts it if it is away)."""
+    router = ocs_router
+    faker, pub = _start_all(
+        run_agent,
+        ('faker1', 'FakeDataAgent', ['--sample-rate', '20', '--num-channels', '2',
+                                     '--crossbar-timeout', '60']),
+        ('influx', 'InfluxDBAgent', _influx_agent_args(influxdb1, 'it_router') +
+         ['--crossbar-timeout', '60']))
+    _wait('first points', lambda: _written(router, pub.address) > 0)
+    router.restart()
+    _wait('the publisher back', lambda: _try(lambda: _written(router, pub.address)),
+          timeout=40)
+    _wait('the faker back', lambda: _try(lambda: _ops(router, faker.address,
+                                                       'status', 'acq')), timeout=40)
+    before = _written(router, pub.address)
+    _wait('new points after the restart',
+          lambda: _written(router, pub.address) > before + 100, timeout=30)
+    _ops(router, faker.address, 'stop', 'acq')
 
-            def steady():
-                d = _record(router, pub.address)['data']
-                return d if d['received_points'] == d['written_points'] and \
-                    d['backlog']['points'] == 0 else None
-            _wait('all written', steady)
-            time.sleep(1.5)       # the faker's last buffered message
-            data = _wait('all written', steady)
-            got = _in_influx(influxdb1, 'it_router')
-            assert data['received_points'] == data['written_points'] == _count(got)
-            series = got['channel_00']
-            assert len({t for t, _ in series}) == len(series)
-            assert data['feed_events']['taken'] * 2 <= data['received_points']
-        finally:
-            agents.stop_all()
+    def steady():
+        d = _record(router, pub.address)['data']
+        return d if d['received_points'] == d['written_points'] and \
+            d['backlog']['points'] == 0 else None
+    _wait('all written', steady)
+    time.sleep(1.5)       # the faker's last buffered message
+    data = _wait('all written', steady)
+    got = _in_influx(influxdb1, 'it_router')
+    assert data['received_points'] == data['written_points'] == _count(got)
+    series = got['channel_00']
+    assert len({t for t, _ in series}) == len(series)
+    assert data['feed_events']['taken'] * 2 <= data['received_points']
