@@ -278,7 +278,8 @@ def test_client_on_host_a_drives_host_b_and_link_cut_loses_no_sample(two_hosts, 
         for iid in RATES:
             wait_for(lambda iid=iid: feed_events(read_events(events_path), iid), 15,
                      f'{iid} samples at the recorder')
-        sessions_before = {iid: {e['session_id'] for e in feed_events(read_events(events_path), iid)}
+        events = read_events(events_path)
+        sessions_before = {iid: {e['session_id'] for e in feed_events(events, iid)}
                            for iid in RATES}
 
         # Cut host B's link for 30 s.
@@ -359,4 +360,5 @@ def test_client_on_host_a_drives_host_b_and_link_cut_loses_no_sample(two_hosts, 
         if router_pid is not None:
             wait_gone(router_pid, 10)
         # (two_hosts then stops anything left in the namespaces, by PID.)
-        print(f'phases (s): {phases}; teardown {time.monotonic() - t_start - sum(phases.values()):.1f}')
+        teardown = time.monotonic() - t_start - sum(phases.values())
+        print(f'phases (s): {phases}; teardown {teardown:.1f}')
