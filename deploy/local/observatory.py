@@ -22,11 +22,14 @@ import requests
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-VAR = ROOT / 'var' / 'observatory'
+#: Where everything runs; OCS_OBSERVATORY_DIR moves it (the tests use that).
+VAR = Path(os.environ.get('OCS_OBSERVATORY_DIR') or ROOT / 'var' / 'observatory').resolve()
 BIN = Path(sys.executable).parent
 STATE = VAR / 'state.json'
 REALM, ROOT_ADDR = 'test_realm', 'observatory'
 HOST = 'localhost'
+#: Crossbar can take long to start on a busy machine.
+ROUTER_TIMEOUT_S = '120'
 
 
 def _port_free(port):
@@ -101,9 +104,11 @@ def _site(ports, influx):
         {'agent-class': 'AccessDirector', 'instance-id': 'access-dir', 'manage': 'host/up',
          'arguments': [['--config-file', str(VAR / 'access-director.yaml')]]},
         {'agent-class': 'FakeDataAgent', 'instance-id': 'faker1', 'manage': 'host/up',
-         'arguments': [['--mode', 'acq'], ['--num-channels', 4], ['--sample-rate', 10]]},
+         'arguments': [['--mode', 'acq'], ['--num-channels', 4], ['--sample-rate', 10],
+                       ['--frame-length', 10]]},
         {'agent-class': 'FakeDataAgent', 'instance-id': 'faker2', 'manage': 'host/up',
-         'arguments': [['--mode', 'acq'], ['--num-channels', 2], ['--sample-rate', 5]]},
+         'arguments': [['--mode', 'acq'], ['--num-channels', 2], ['--sample-rate', 5],
+                       ['--frame-length', 10]]},
         {'agent-class': 'AggregatorAgent', 'instance-id': 'aggregator', 'manage': 'host/up',
          'arguments': [['--data-dir', str(data / 'hk')], ['--initial-state', 'record'],
                        ['--time-per-file', 600]]},
@@ -183,8 +188,13 @@ def up():
     (VAR / 'access-director.yaml').write_text(yaml.safe_dump(ACCESS_CONFIG, sort_keys=False))
     env = {'OCS_CONFIG_DIR': str(VAR)}
     click.echo(f"Starting the router on port {ports['router']} ...")
-    subprocess.run([BIN / 'ocs-router', 'start', '--site-file', site_file,
-                    '--site-host', HOST], check=True, env=dict(os.environ, **env))
+    started = subprocess.run([BIN / 'ocs-router', 'start', '--site-file', site_file,
+                              '--site-host', HOST, '--timeout', ROUTER_TIMEOUT_S],
+                             env=dict(os.environ, **env))
+    if started.returncode != 0:
+        down()
+        raise click.ClickException(f'the router did not start (see above and '
+                                   f'{VAR / "crossbar"}); everything started was stopped')
     pid, _ = _spawn('hm-localhost', [BIN / 'ocs-agent-cli', '--site-file', site_file,
                                      '--site-host', HOST, '--instance-id', 'hm-localhost'],
                     env)

@@ -1,0 +1,119 @@
+"""The README's first command: a local observatory on loopback.
+
+Runs ``deploy/local/observatory.py toggle`` (what ``make observatory`` runs)
+in a temporary folder, checks that every agent answers, that FakeData
+samples reach both the ``.g3`` files (read back with so3g) and the real
+InfluxDB, then toggles again and checks that everything it started is gone.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / 'deploy' / 'local' / 'observatory.py'
+AGENTS = ['registry', 'access-dir', 'faker1', 'faker2', 'aggregator', 'influxagent']
+
+
+def toggle(env, timeout=300):
+    return subprocess.run([sys.executable, SCRIPT, 'toggle'], env=env, capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f'/proc/{pid}/stat') as f:
+        return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+
+
+def wait_for(pred, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = pred()
+        if result:
+            return result
+        time.sleep(1)
+    raise AssertionError(f'timed out after {timeout} s waiting for {what}')
+
+
+def g3_samples(hk_dir):
+    """Samples per field of faker1 in the .g3 files, read with so3g."""
+    from so3g.hk import HKArchiveScanner
+    files = sorted(hk_dir.rglob('*.g3'))
+    if not files:
+        return {}
+    scanner = HKArchiveScanner()
+    for f in files:
+        scanner.process_file(str(f))
+    data = scanner.finalize().simple(
+        [f'observatory.faker1.feeds.false_temperatures.channel_0{i}' for i in range(4)],
+        short_match=False)
+    return {i: len(t) for i, (t, _v) in enumerate(data)}
+
+
+def influx_count(port):
+    r = requests.get(f'http://127.0.0.1:{port}/query', timeout=5, params={
+        'db': 'ocs_feeds', 'q': 'SELECT count(channel_00) FROM "observatory.faker1"'})
+    series = r.json()['results'][0].get('series')
+    return series[0]['values'][0][1] if series else 0
+
+
+@pytest.mark.skipif(not any(Path(p, 'influxd').exists()
+                            for p in os.environ.get('PATH', '').split(os.pathsep)),
+                    reason='influxd (Debian package influxdb) not installed: run make system-deps')
+def test_observatory_up_records_and_toggles_off(tmp_path):
+    var = tmp_path / 'obs'
+    env = dict(os.environ, OCS_OBSERVATORY_DIR=str(var))
+    up = toggle(env)
+    try:
+        assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+        assert 'Not answering yet' not in up.stderr, up.stderr
+        for name in AGENTS:          # the ocsbow status table
+            assert f'  {name} ' in up.stdout, (name, up.stdout)
+        assert str(var / 'data' / 'hk') in up.stdout and 'Try next' in up.stdout
+        state = json.loads((var / 'state.json').read_text())
+        assert alive(state['pids']['hm-localhost']) and alive(state['pids']['influxd'])
+
+        # 10 s frames: FakeData samples reach the .g3 files and InfluxDB.
+        counts = wait_for(lambda: (c := g3_samples(var / 'data' / 'hk')) and
+                          min(c.values()) > 50 and c, 120, 'faker1 samples in .g3 files')
+        assert len(set(counts.values())) == 1, counts      # every channel, same samples
+        assert wait_for(lambda: influx_count(state['ports']['influx']) > 50, 60,
+                        'faker1 points in InfluxDB')
+
+        # A task through the router, as the printed hint says.
+        hint = subprocess.run(
+            [sys.executable, '-c', "from ocs.ocs_client import OCSClient; "
+             "r = OCSClient('faker1', args=['--site-host', 'localhost']).delay_task(delay=0.1);"
+             "print(r.status, r.session['success'])"],
+            env=dict(env, OCS_CONFIG_DIR=str(var)), capture_output=True, text=True, timeout=60)
+        assert hint.stdout.split() == ['0', 'True'], hint.stdout + hint.stderr
+    finally:
+        down = toggle(env)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert 'Stopped.' in down.stdout
+    pids = list(state['pids'].values())
+    wait_for(lambda: not any(alive(p) for p in pids), 30, f'{pids} to exit')
+    assert not (var / 'state.json').exists()
+    # Nothing it started is left: router, HostManager, agents, InfluxDB all
+    # name the folder on their command lines.
+    wait_for(lambda: not processes_using(var), 30, 'every process of the observatory to exit')
+
+
+def processes_using(folder):
+    found = []
+    for proc in psutil.process_iter(['pid', 'cmdline']):
+        if any(str(folder) in arg for arg in proc.info['cmdline'] or []):
+            found.append((proc.info['pid'], proc.info['cmdline']))
+    return found
