@@ -104,6 +104,8 @@ def test_update_requests_in_order_and_reload_config(
         yaml.safe_dump(cfg, f)
     assert hm.run_task('update', reload_config=True)['success']
     hm.wait_states({'b1': 'up', 'b3': 'up', 'data1': 'down'})
+    # b3 must have read the site config before the next edit breaks it.
+    b3_pid = wait_for(lambda: hm.child_pid('b3'), what='b3 answering get_api')
     wait_for(lambda: 'b2' not in hm.children(), what='b2 retired')
     assert hm.child_pid('b2') is None
     assert hm.child_pid('b1') == b1_pid
@@ -124,7 +126,7 @@ def test_update_requests_in_order_and_reload_config(
         'b1': 'up', 'b3': 'up', 'data1': 'down'}
 
     # Stopping the manager Process brings the children down.
-    b3_pid = wait_for(lambda: hm.child_pid('b3'), what='b3 answering get_api')
+    assert hm.child_pid('b3') == b3_pid
     status, msg, _ = hm.ops('stop', 'manager')
     assert status == 0, msg
     status, msg, session = hm.ops('wait', 'manager', None, 15)

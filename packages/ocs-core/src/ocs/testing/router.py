@@ -10,6 +10,9 @@ from ocs.router import (PortInUseError, RouterController, bridge_call,
 from .ports import free_port
 from .site_file import write_site_file
 
+#: Crossbar takes 3-5 s to answer on a quiet machine, over 30 s on a loaded one.
+START_TIMEOUT_S = 90.0
+
 
 class RouterProcess:
     """Run Crossbar with the OCS router config on a loopback port.
@@ -96,7 +99,7 @@ class RouterProcess:
         return self._controller
 
     # -- lifecycle --------------------------------------------------------
-    def start(self, timeout=30.0):
+    def start(self, timeout=START_TIMEOUT_S):
         """Start crossbar and wait until it answers; return its PID.
 
         If the port was picked automatically and is grabbed by someone else
@@ -118,7 +121,7 @@ class RouterProcess:
         """Stop crossbar by PID (SIGTERM, then SIGKILL); True if it ran."""
         return self._controller.stop(timeout=timeout)
 
-    def restart(self, timeout=30.0):
+    def restart(self, timeout=START_TIMEOUT_S):
         """Stop and start again on the same port; return the new PID."""
         self.stop()
         return self._controller.start(timeout=timeout)
@@ -127,7 +130,7 @@ class RouterProcess:
         """True if the crossbar process is alive."""
         return self.pid is not None
 
-    def ensure_running(self, timeout=30.0):
+    def ensure_running(self, timeout=START_TIMEOUT_S):
         """Start the router again if it is not running (e.g. after a crash)."""
         if not self.is_running():
             self._controller.start(timeout=timeout)
