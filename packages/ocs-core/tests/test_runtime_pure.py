@@ -220,3 +220,20 @@ def test_outbox_bounded_and_counted():
     assert len(box) == 3 and box.dropped == 2
     assert [box.pop() for _ in range(3)] == [2, 3, 4]
     assert box.take_drop_report() == 2 and box.take_drop_report() == 0
+
+
+def test_outbox_requeue_puts_unconfirmed_in_front_in_order():
+    box = Outbox(5)
+    for i in (10, 11):          # published while the router was away
+        box.put(i)
+    box.requeue(iter([1, 2, 3]))   # sent before, never confirmed: older
+    assert [box.pop() for _ in range(len(box))] == [1, 2, 3, 10, 11]
+    assert box.dropped == 0
+
+
+def test_outbox_requeue_past_the_bound_drops_oldest_and_counts():
+    box = Outbox(3)
+    box.put('new')
+    box.requeue(['a', 'b', 'c'])
+    assert [box.pop() for _ in range(len(box))] == ['b', 'c', 'new']
+    assert box.dropped == 1 and box.take_drop_report() == 1
