@@ -8,8 +8,10 @@
 #                     starts a private engine (ocs.agents.host_manager.docker_testing)
 #   busybox-static    /bin/busybox, packed into the local test images (no registry)
 #   iproute2          `ip netns` / veth for tests/test_multihost_netns.py (two hosts)
+#   debootstrap       root file system of the local base image the container images
+#                     are built on in tests (deploy/docker/ocsimages/debian_base.py)
 set -euo pipefail
-want=(influxdb victoria-metrics docker.io busybox-static iproute2)
+want=(influxdb victoria-metrics docker.io busybox-static iproute2 debootstrap)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
