@@ -337,3 +337,16 @@ def test_merged_lines_reference_message():
         'observatory.fake-data1,feed=false_temperatures channel_00=0.20548,channel_01=0.36313 '
         '1775502375078489088\n')
     assert enc.points == 4
+
+
+def test_layout_cache_tells_feeds_and_tags_apart():
+    msg = _message(tags=True)
+    first = format_data(msg, FEED, 'line')
+    msg['temps']['influxdb_tags']['channel_01'] = {'channel': 7, '_field': 'temperature'}
+    assert format_data(msg, FEED, 'line')[1].split(' ')[0].endswith(',channel=7')
+    assert format_data(_message(tags=True), FEED, 'line') == first
+    other = dict(FEED, feed_name='other')
+    assert format_data(_message(), other, 'line')[0].startswith(
+        'observatory.fake-data1,feed=other ')
+    assert encode_message(_message(), other, merge_fields=True).text.startswith(
+        'observatory.fake-data1,feed=other ')

@@ -43,6 +43,8 @@ __all__ = ['timestamp2influxtime', 'InfluxTags', 'InfluxBlock', 'Skipped',
 #: Protocols understood by :func:`format_data`.
 PROTOCOLS = ('line', 'json')
 
+_E9 = 1e9
+
 # Timestamps InfluxDB can store: int64 nanoseconds.
 _NS_MIN = -(2 ** 63) + 2
 _NS_MAX = 2 ** 63 - 1
@@ -277,6 +279,10 @@ def _column_items(col, name_eq):
     return (name_eq + body.replace(',', 'i,' + name_eq) + 'i').split(',')
 
 
+#: Line layouts (heads, groups) by feed and fields; see InfluxBlock._cached.
+_LAYOUTS = {}
+
+
 @dataclass
 class InfluxBlock:
     """Holds and can convert the data and feed information into a format
@@ -326,8 +332,34 @@ class InfluxBlock:
                 return
         self.skipped.append(Skipped(self.measurement, name, reason, count))
 
+    def _layout_key(self, kind):
+        """Cache key for the line layout of this block (None: do not cache)."""
+        ft = self.tags.field_tags
+        key = (kind, self.measurement, tuple((self.tags.shared_tags or {}).items()),
+               tuple(self.data), repr(ft) if ft else None)
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
+
+    def _cached(self, kind, build):
+        """``build()``, remembered for blocks of the same feed and fields."""
+        key = self._layout_key(kind)
+        if key is None:
+            return build()
+        got = _LAYOUTS.get(key)
+        if got is None:
+            if len(_LAYOUTS) >= 4096:
+                _LAYOUTS.clear()
+            got = _LAYOUTS[key] = build()
+        return got
+
     def _heads(self):
         """Line prefix ``measurement,tags field=`` for every data key."""
+        return self._cached('heads', self._build_heads)
+
+    def _build_heads(self):
         meas = escape_measurement(self.measurement)
         shared = _tag_text(self.tags.shared_tags or {})
         heads = []
@@ -340,7 +372,7 @@ class InfluxBlock:
         types = set(map(type, ts))
         if types and types <= {float, int}:
             try:
-                return [str(int(t * 1e9)) for t in ts]
+                return list(map(str, map(int, map(_E9.__mul__, ts))))
             except (ValueError, OverflowError):  # NaN or inf among them
                 pass
         out = []
@@ -428,6 +460,9 @@ class InfluxBlock:
         with the same measurement and tag set share a group, in the order of
         the data keys (a repeated field name starts another group).
         """
+        return self._cached('groups', self._build_groups)
+
+    def _build_groups(self):
         meas = escape_measurement(self.measurement)
         shared = _tag_text(self.tags.shared_tags or {})
         groups = []
