@@ -240,7 +240,11 @@ def part2(args):
             if args.probe_rate else 400
         pubs, outs = [], []
         agg_ps = psutil.Process(agg.pid)
+        sub_ps = psutil.Process(sub.pid)
+        rss_idle = agg_ps.memory_info().rss
         cpu0 = agg_ps.cpu_times()
+        scpu0 = sub_ps.cpu_times()
+        threads0 = {t.id: t.user_time + t.system_time for t in agg_ps.threads()}
         for i in range(n_pubs):
             out = os.path.join(tmp, 'pub%d.json' % i)
             outs.append(out)
@@ -274,6 +278,9 @@ def part2(args):
                 break
             time.sleep(0.3)
         cpu1 = agg_ps.cpu_times()
+        scpu1 = sub_ps.cpu_times()
+        threads = sorted(((t.user_time + t.system_time - threads0.get(t.id, 0.), t.id)
+                          for t in agg_ps.threads()), reverse=True)
         router.call_raw('%s.aggregator.ops' % router.address_root, ['stop', 'record'], {})
         final = router.call_raw('%s.aggregator.ops' % router.address_root,
                                 ['wait', 'record'], {'timeout': 60}, timeout=70)['args'][0][2]
@@ -289,6 +296,7 @@ def part2(args):
         written = fd['written']['values']
         lost = sum(fd['lost'].values())
         agg_cpu = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
+        sub_cpu = (scpu1.user + scpu1.system) - (scpu0.user + scpu0.system)
         ratio = agg_rate / sub_rate
         zero_loss = written == published and lost == 0
         print('Part 2: real router, AggregatorAgent, raw subscriber; %d providers x %d '
@@ -302,8 +310,15 @@ def part2(args):
         print('  ratio aggregator/raw: %.2f   (goal >= %.1f, with zero loss: %s)'
               % (ratio, RATE_GOAL, 'yes' if zero_loss else 'NO'))
         print('  Aggregator process:   %.3f CPU-s per million values (WAMP decoding '
-              'included), peak RSS %.0f MB'
-              % (agg_cpu / (written / 1e6) if written else float('nan'), rss_peak / 2**20))
+              'included); raw subscriber process (decoding and counting only): %.3f'
+              % (agg_cpu / (written / 1e6) if written else float('nan'),
+                 sub_cpu / (sub_vals / 1e6)))
+        print('  by thread (CPU-s per million values): %s  (main = reactor: WAMP '
+              'decoding and the feed handler; the other busy one is the writer)'
+              % ', '.join('%s %.3f' % ('main' if tid == agg.pid else tid, c / (written / 1e6))
+                          for c, tid in threads if c > 0.01 * agg_cpu))
+        print('  Aggregator memory:    peak RSS %.0f MB (%.0f MB recording with no data)'
+              % (rss_peak / 2**20, rss_idle / 2**20))
         print('  files: %d, frames %d, bytes %d'
               % (fd['written']['files_closed'], fd['written']['frames'],
                  fd['written']['bytes']))

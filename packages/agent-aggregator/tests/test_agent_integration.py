@@ -401,3 +401,28 @@ def test_kill_9_leaves_complete_files(ocs_router, run_agent, tmp_path):
     res = hk_check(data_dir)
     assert res.returncode == 0, res.stdout + res.stderr
     assert 'problems: none' in res.stdout
+
+
+def test_unwritable_data_dir_reported_then_recovered(run_agent, ocs_router, tmp_path):
+    """The data folder cannot be made (a file is in the way): the record
+    Process keeps running, says why in session.data and the log, and
+    writes once the folder can be made."""
+    blocker = tmp_path / 'blocker'
+    blocker.write_text('a file where a folder should be')
+    data_dir = blocker / 'hk'
+    agg, = start_agents(run_agent, [('aggerr', 'AggregatorAgent',
+                                     agg_args(data_dir, ('--retry-interval', 0.5)), {})])
+    err = wait_for(lambda: record_data(ocs_router, 'aggerr').get('write_error'), 30,
+                   'the write error in session.data')
+    assert str(blocker) in err['message'] and 'Not a directory' in err['message'], err
+    assert err['attempts'] >= 1
+    s = op(ocs_router, 'aggerr', 'status', 'record')[2]
+    assert s['status'] == 'running'
+    assert 'cannot write' in agg.log_tail(200)
+    blocker.unlink()
+    wait_for(lambda: (lambda d: d['write_error'] is None and d['written']['frames'] >= 1)(
+        record_data(ocs_router, 'aggerr')), 30, 'writing to work again')
+    st = stop_record(ocs_router, 'aggerr')
+    assert st['last_write_error']['errno'] == 20        # ENOTDIR, kept for the record
+    files = g3_files(data_dir)
+    assert len(files) == 1 and frame_types(files[0])[:1] == ['session']

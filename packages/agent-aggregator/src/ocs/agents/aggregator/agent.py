@@ -164,7 +164,7 @@ def make_parser(parser=None):
     pgroup.add_argument('--queue-max-messages', default=100000, type=int,
                         help='Most feed messages held between the router thread '
                              'and the writer; beyond, messages are counted as lost.')
-    pgroup.add_argument('--queue-max-values', default=20_000_000, type=int,
+    pgroup.add_argument('--queue-max-values', default=10_000_000, type=int,
                         help='Most values (samples x fields) held between the '
                              'router thread and the writer.')
     pgroup.add_argument('--retry-interval', default=5., type=float,

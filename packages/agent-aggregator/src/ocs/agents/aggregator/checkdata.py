@@ -218,7 +218,14 @@ def _fmt_t(t):
         t, datetime.timezone.utc).strftime('%Y-%m-%d %H:%M:%S'))
 
 
-def print_summary(s, out=sys.stdout):
+def _fields_text(fields, all_fields=False, head=6):
+    if all_fields or len(fields) <= head + 2:
+        return ', '.join(fields)
+    return '%s, ... %s (%d fields; --all-fields lists them)' % (
+        ', '.join(fields[:head]), fields[-1], len(fields))
+
+
+def print_summary(s, out=sys.stdout, all_fields=False):
     w = out.write
     w("files: %d   frames: %d   hkagg_version: %s\n"
       % (s['files'], s['frames'], ','.join(map(str, s['hkagg_versions'])) or '-'))
@@ -230,7 +237,8 @@ def print_summary(s, out=sys.stdout):
     for tl in s['timelines']:
         w("    block %s.%s: %d samples in %d frames, %s -> %s, fields: %s\n"
           % (tl['provider'], tl['block'], tl['samples'], tl['frames'],
-             _fmt_t(tl['start']), _fmt_t(tl['end']), ', '.join(tl['fields'])))
+             _fmt_t(tl['start']), _fmt_t(tl['end']),
+             _fields_text(tl['fields'], all_fields)))
         if tl['gaps']:
             w("      %d gaps longer than %.3g s:\n"
               % (len(tl['gaps']), tl['gap_threshold']))
@@ -261,7 +269,9 @@ def print_summary(s, out=sys.stdout):
               help="Also read each file with so3g's HKArchiveScanner.")
 @click.option('--limit', type=int, default=0,
               help='With --field: print at most this many samples (0: all).')
-def main(paths, field, gap, as_json, so3g_check, limit):
+@click.option('--all-fields', is_flag=True,
+              help='List every field of every block (default: the first few).')
+def main(paths, field, gap, as_json, so3g_check, limit, all_fields):
     """Summarise the so3g HK files in PATHS (files or folders)."""
     if field:
         name, t, v = field_values(paths, field)
@@ -279,7 +289,7 @@ def main(paths, field, gap, as_json, so3g_check, limit):
     if as_json:
         click.echo(json.dumps(s, indent=1))
     else:
-        print_summary(s)
+        print_summary(s, all_fields=all_fields)
     if s['problems']:
         sys.exit(1)
 
