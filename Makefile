@@ -68,5 +68,11 @@ observatory-down: venv
 bench: setup
 	for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
 
+# Container images (deploy/docker/README.md); IMAGES_ARGS=--debian-base builds
+# on a local debootstrap base instead of python:3.11-slim.
+images: venv
+	PYTHONPATH=deploy/docker $(VENV)/bin/python -m ocsimages build $(IMAGES_ARGS)
+.PHONY: images
+
 clean:
 	rm -rf $(VENV) $(CB_VENV) $(OLD_VENV) var/
