@@ -17,7 +17,6 @@ NaN, infinities, unsupported types) are left out and counted in
 import datetime
 import math
 from dataclasses import dataclass, field as dc_field
-from itertools import chain, repeat
 
 try:  # fastest: ~25 ns per float
     import orjson as _orjson
@@ -257,28 +256,6 @@ def _column_text(col):
     return None
 
 
-def _column_items(col, name_eq):
-    """``name=value`` texts of a whole column, or None if a value needs care.
-
-    Same rules as :func:`_column_text`; the field name is put in front of
-    every value by one ``str.replace`` on the encoder's text.
-    """
-    if _dumps is None or ',' in name_eq:
-        texts = _column_text(col)
-        return None if texts is None else [name_eq + t for t in texts]
-    try:
-        s = _dumps(col)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    body = s[1:-1]
-    if '"' in body or 't' in body or 'f' in body or 'n' in body or 'N' in body \
-            or 'I' in body or '[' in body or '{' in body:
-        return None
-    if '.' in body or 'e' in body:
-        return (name_eq + body.replace(',', ',' + name_eq)).split(',')
-    return (name_eq + body.replace(',', 'i,' + name_eq) + 'i').split(',')
-
-
 #: Line layouts (heads, groups) by feed and fields; see InfluxBlock._cached.
 _LAYOUTS = {}
 
@@ -424,10 +401,12 @@ class InfluxBlock:
             # Fast path: every value writable. Pieces are laid out as
             # [head, value, tail] per point, timestamp-major.
             tails = [f' {x}\n' for x in ns]
-            pieces = [None] * (3 * n * nf)
+            step = 3 * nf
+            pieces = [None] * (step * n)
             pieces[0::3] = heads * n
-            pieces[1::3] = chain.from_iterable(zip(*texts))
-            pieces[2::3] = chain.from_iterable(map(repeat, tails, repeat(nf, n)))
+            for j, t in enumerate(texts):   # a column at a time, C-level copies
+                pieces[3 * j + 1::step] = t
+                pieces[3 * j + 2::step] = tails
             return ''.join(pieces), n * nf
         # Per-value path: some values (or timestamps) must be left out.
         names = [name for _, name, _ in self._fields()]
@@ -486,25 +465,23 @@ class InfluxBlock:
         col_list = list(cols.values())
         names = [name for _, name, _ in self._fields()]
         tails = [None if x is None else f' {x}\n' for x in ns]
-        items = [None] * len(col_list)
-        if None not in ns:
+        texts = [_column_text(c) for c in col_list]
+        if None not in ns and None not in texts:
+            # Fast path: every value writable. A row is laid out as, per
+            # group, [prefix name=, value, ,name=, value, ..., tail]; each
+            # slot is filled for all rows at once (C-level copies).
+            slots = []
             for prefix, js, name_eqs in groups:
-                for j, name_eq in zip(js, name_eqs):
-                    items[j] = _column_items(col_list[j], name_eq)
-        if None not in ns and None not in items:
-            # Fast path: every value writable; rows joined by C-level calls.
-            rows = [items[js[0]] if len(js) == 1 else
-                    list(map(','.join, zip(*[items[j] for j in js])))
-                    for _, js, _ in groups]
-            ng = len(groups)
-            pieces = [None] * (3 * n * ng)
-            pieces[0::3] = [g[0] for g in groups] * n
-            pieces[1::3] = rows[0] if ng == 1 else chain.from_iterable(zip(*rows))
-            pieces[2::3] = tails if ng == 1 else \
-                chain.from_iterable(map(repeat, tails, repeat(ng, n)))
+                for k, (j, name_eq) in enumerate(zip(js, name_eqs)):
+                    slots.append([prefix + name_eq if k == 0 else ',' + name_eq] * n)
+                    slots.append(texts[j])
+                slots.append(tails)
+            step = len(slots)
+            pieces = [None] * (step * n)
+            for k, slot in enumerate(slots):
+                pieces[k::step] = slot
             return ''.join(pieces), n * len(col_list)
         # Per-value path: some values (or timestamps) must be left out.
-        texts = [_column_text(c) for c in col_list]
         for j, col in enumerate(col_list):
             if texts[j] is None:
                 t = []
