@@ -8,6 +8,8 @@ the last test that needs it (shared with tests/test_compose.py).
 """
 import importlib.metadata as md
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -152,3 +154,11 @@ def test_agent_healthcheck_reports_an_agent_that_does_not_answer(built_site, tmp
         spec.tag, timeout=120)
     assert r.returncode == 1, r.stdout + r.stderr
     assert 'obs.faker9' in r.stderr and '127.0.0.1:9/call' in r.stderr
+
+
+def test_cli_names_an_unknown_image():
+    r = subprocess.run([sys.executable, '-m', 'ocsimages', 'build', 'no-such-agent'],
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, 'PYTHONPATH': str(REPO / 'deploy' / 'docker')})
+    assert r.returncode != 0
+    assert "no image 'no-such-agent'" in r.stderr and 'ocs-agent-fakedata' in r.stderr
