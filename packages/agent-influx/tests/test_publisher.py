@@ -290,3 +290,22 @@ def test_backend_unavailable_names_the_target():
     backend = make_backend('v1', host='127.0.0.1', database='db', port=9, timeout=1)
     with pytest.raises(Unavailable, match=r"127\.0\.0\.1:9 database 'db'"):
         backend.write(b'm x=1 1\n')
+
+
+def test_full_memory_and_spool_are_counted_as_lost(tmp_path):
+    """Nothing is dropped silently: beyond memory and spool the points are
+    counted as lost, with the reason (no server listens on the port)."""
+    from ocs.agents.influxdb_publisher.servers import free_port
+    q = queue.Queue()
+    pub = Publisher('127.0.0.1', 'lost', q, port=free_port(), spool_dir=str(tmp_path / 'spool'),
+                    max_memory_mb=0.001, max_spool_mb=0.01, spool_after=0, timeout=1,
+                    merge_fields=False)
+    for k in range(20):
+        q.put((_message(1775502374.0 + k, n=10), _feed()))
+        pub.process_incoming_data()
+    st = pub.status()
+    assert not st['connected'] and st['received_points'] == 20 * 50
+    assert st['lost']['points'] > 0 and 'spool full' in st['lost']['reason']
+    assert st['backlog']['points'] + st['lost']['points'] == 20 * 50
+    assert 0 < st['backlog']['spool_bytes'] <= 0.01 * 2**20
+    pub.close()
