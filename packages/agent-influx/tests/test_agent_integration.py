@@ -334,3 +334,45 @@ def test_router_restart_subscribes_once_again(ocs_router, run_agent, influxdb1):
     series = got['channel_00']
     assert len({t for t, _ in series}) == len(series)
     assert data['feed_events']['taken'] * 2 <= data['received_points']
+
+
+def test_feed_of_a_released_ocs012_agent_is_written_exactly(ocs_router, run_agent, influxdb1,
+                                                             old_ocs):
+    """Deployed agents run ocs 0.12: their feed events reach InfluxDB exactly."""
+    old = run_agent('oldfaker', 'FakeDataAgent', venv=old_ocs.venv, wait=False,
+                    site_args=[['--mode', 'idle'], ['--sample-rate', '20'],
+                               ['--num-channels', '2']])
+    recorder, pub = _start_all(
+        run_agent, _recorder_spec(f'{ocs_router.address_root}.oldfaker'),
+        ('influx', 'InfluxDBAgent', _influx_agent_args(influxdb1, 'it_ocs012')))
+    old.wait_ready(60)
+    try:
+        _subscribed(ocs_router, recorder, pub)
+        _start_acq_then_stop(ocs_router, old, 2.5)
+        sent, data = _settle(ocs_router, recorder, pub)
+        assert _count(sent) >= 2 * 20 * 2
+        assert data['malformed']['messages'] == 0 and data['received_points'] == _count(sent)
+        # ocs 0.12's FakeData publishes 'influxdb_tags' (the reference's
+        # second scheme): expected points from the recorded events.
+        want = {}
+        for topic, args, _kw in _events(ocs_router, recorder):
+            if not topic.endswith('.feeds.' + FEED):
+                continue
+            message = args[0][0] if len(args) == 1 else args[0]
+            for block in message.values():
+                tags = block.get('influxdb_tags') or {}
+                for key, values in block['data'].items():
+                    spec = tags.get(key, {'_field': key})
+                    series = (('FakeDataAgent' if tags else 'observatory.oldfaker'),
+                              tuple(sorted([(k, str(v)) for k, v in spec.items() if k != '_field']
+                                           + ([('address_root', 'observatory'),
+                                               ('instance_id', 'oldfaker')] if tags else [])
+                                           + [('feed', FEED)])),
+                              spec['_field'])
+                    want.setdefault(series, []).extend(
+                        (int(t * 1e9), v) for t, v in zip(block['timestamps'], values))
+        assert any(m == 'FakeDataAgent' for m, _, _ in want)
+        got = influxdb1.points('it_ocs012')
+        assert got == {k: sorted(v) for k, v in want.items()}
+    finally:
+        old.kill()          # 0.12 agents take seconds to shut down on SIGINT
