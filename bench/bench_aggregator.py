@@ -353,6 +353,8 @@ def main():
                     help='Messages/s per publisher expected (sets the run '
                          'length); 0: 400 messages per provider.')
     args = ap.parse_args()
+    from ocs import logs
+    logs.configure(level='warning')
     ok = True
     try:
         good, _ = part1(args)

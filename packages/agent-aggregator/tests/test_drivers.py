@@ -332,6 +332,24 @@ def test_bad_messages_are_counted_not_fatal(tmp_path):
     assert got['observatory.faker1.feeds.x.bad_name'][1].tolist() == [4.0]
 
 
+def test_float_messages_fast_path_and_odd_values(tmp_path):
+    """Fields starting with a float take the one-pass path: ints, bools and
+    None become floats / NaN; a field holding something that is no number
+    is kept as text instead of breaking the frame."""
+    q = IncomingQueue()
+    agg = Aggregator(q, 3600, str(tmp_path))
+    t = time.time() - 10
+    q.put((message('b', [t, t + 1, t + 2], a=[1.5, None, 2], b=[0.5, 1.0, True]), feed()))
+    q.put((message('c', [t, t + 1, t + 2], x=[1.5, [1, 2], 2.0]), feed()))
+    agg.close()
+    assert agg.status()['loop_errors']['count'] == 0
+    got = read_archive(tmp_path)
+    a = got['observatory.faker1.feeds.temps.a'][1]
+    assert a[0] == 1.5 and np.isnan(a[1]) and a[2] == 2.0
+    assert got['observatory.faker1.feeds.temps.b'][1].tolist() == [0.5, 1.0, 1.0]
+    assert got['observatory.faker1.feeds.temps.x'][1].tolist() == ['1.5', '[1, 2]', '2.0']
+
+
 def test_single_sample_block_form(tmp_path):
     q = IncomingQueue()
     agg = Aggregator(q, 3600, str(tmp_path))

@@ -106,7 +106,10 @@ def column_array(values):
         common type (e.g. numbers and strings) are written as their
         ``str()`` (kind 'str'), so nothing is lost.
     """
-    arr = np.asarray(values)
+    try:
+        arr = np.asarray(values)
+    except (ValueError, TypeError):     # e.g. a list among numbers
+        return np.array([str(x) for x in values]), 'str'
     k = arr.dtype.kind
     if k == 'f':
         return arr.astype(np.float64, copy=False), 'float'

@@ -79,8 +79,10 @@ class BlockBuffer:
     Messages are kept as they came (no per-sample work) and compacted into
     numpy arrays every few thousand samples, so memory stays near 8 bytes
     per value. A message whose fields all start with a float is turned into
-    one 2-D float array at once (the common case); others are converted
-    field by field, keeping each field's own type.
+    one 2-D float array at once (the common case: ints, bools and None in
+    it become floats and NaN, as numpy would promote them; a string that
+    reads as a number is taken as that number); others are converted field
+    by field, keeping each field's own type.
 
     Args:
         name (str): Block name.
@@ -118,9 +120,13 @@ class BlockBuffer:
             else [data[f] for f in self.fields]
         part = cols
         if set(map(type, map(_first, cols))) == _FLOAT_ONLY:
-            arr = np.asarray(cols)
-            if arr.dtype == np.float64 and arr.ndim == 2:
-                part = arr
+            # Numbers (and None, as NaN) convert in one pass; anything
+            # else (e.g. a list in a field) raises and goes field by field.
+            try:
+                part = np.fromiter(itertools.chain.from_iterable(cols), np.float64,
+                                   count=n * len(cols)).reshape(len(cols), n)
+            except (TypeError, ValueError):
+                part = cols
         self._t.append(timestamps)
         self._parts.append(part)
         self._n_lists += n
