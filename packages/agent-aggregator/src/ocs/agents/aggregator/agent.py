@@ -150,6 +150,13 @@ class AggregatorAgent:
         return True, 'Stopping aggregation'
 
 
+def _size(text):
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def make_parser(parser=None):
     """Add AggregatorAgent's options to ``parser`` (or a new parser)."""
     if parser is None:
@@ -163,7 +170,7 @@ def make_parser(parser=None):
                         help="'record' starts the record Process at start-up.")
     pgroup.add_argument('--time-per-file', default=3600, type=int,
                         help='Seconds before a new file is started.')
-    pgroup.add_argument('--max-file-size', default=None, type=parse_size,
+    pgroup.add_argument('--max-file-size', default=None, type=_size,
                         help='Start a new file before one grows past this size '
                              '(bytes, or with a suffix: 500M, 2G). Default: no '
                              'size limit.')
@@ -177,7 +184,7 @@ def make_parser(parser=None):
                              'router thread and the writer.')
     pgroup.add_argument('--retry-interval', default=5., type=float,
                         help='Seconds between write attempts after a disk error.')
-    pgroup.add_argument('--max-pending-size', default='1G', type=parse_size,
+    pgroup.add_argument('--max-pending-size', default='1G', type=_size,
                         help='Memory for frames kept while the disk cannot be '
                              'written (bytes or 500M, 2G); beyond, the oldest '
                              'data frames are dropped and counted.')
@@ -191,6 +198,8 @@ def _check_args(args):
         if not value > 0:
             raise SystemExit(f"AggregatorAgent: --{name.replace('_', '-')} must be "
                              f"> 0, got {value}")
+    if not args.max_pending_size:
+        raise SystemExit("AggregatorAgent: --max-pending-size must be > 0 (e.g. 1G)")
 
 
 def main(args=None):
