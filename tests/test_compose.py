@@ -33,7 +33,9 @@ from ocsimages.testing import get_site, release_site  # noqa: E402
 
 OVERLAYS = ('core', 'influx', 'agents')
 COMBINATIONS = [c for n in range(len(OVERLAYS) + 1) for c in itertools.combinations(OVERLAYS, n)]
-OCS_SERVICES = {'router', 'registry', 'aggregator', 'influxagent', 'faker1', 'faker2'}
+#: OCS services: ``ocs-<instance-id>`` (the HostManager's docker naming), and the router.
+OCS_SERVICES = {'router', 'ocs-registry', 'ocs-aggregator', 'ocs-influxagent', 'ocs-faker1',
+                'ocs-faker2'}
 
 
 def _files(overlays):
@@ -94,15 +96,15 @@ def test_compose_config_is_valid(overlays):
             assert name in OCS_SERVICES
             site_mounts = [v for v in svc['volumes'] if v['target'] == '/config/default.yaml']
             assert site_mounts and site_mounts[0]['read_only'], name
-    for name in ('registry', 'aggregator'):
+    for name in ('ocs-registry', 'ocs-aggregator'):
         if name in services:
             assert services[name]['depends_on']['router']['condition'] == 'service_healthy'
     if 'influx' in overlays:
-        assert services['influxagent']['depends_on']['influxdb']['condition'] == 'service_healthy'
+        assert services['ocs-influxagent']['depends_on']['influxdb']['condition'] == 'service_healthy'
         assert services['grafana']['depends_on']['influxdb']['condition'] == 'service_healthy'
-    if 'aggregator' in services:
+    if 'ocs-aggregator' in services:
         assert any(v['target'] == '/data/hk' and v['type'] == 'volume'
-                   for v in services['aggregator']['volumes'])
+                   for v in services['ocs-aggregator']['volumes'])
 
 
 def test_env_versions_are_the_package_versions():
@@ -214,7 +216,8 @@ def test_core_and_agents_record_fakedata_to_g3(built_site, tmp_path):
         site('up', '-d', '--wait', '--wait-timeout', '240', timeout=300)
         up_s = time.monotonic() - t0
         containers = site.containers()
-        assert set(containers) == {'router', 'registry', 'aggregator', 'faker1', 'faker2'}
+        assert set(containers) == {'router', 'ocs-registry', 'ocs-aggregator', 'ocs-faker1',
+                                   'ocs-faker2'}
         for service, c in containers.items():
             health = built_site.engine.run('inspect', '--format', '{{.State.Health.Status}}',
                                            c['ID'], check=True).stdout.strip()
@@ -229,7 +232,7 @@ def test_core_and_agents_record_fakedata_to_g3(built_site, tmp_path):
         start = time.time()
         _wait_for(lambda: glob.glob(str(hk / '*' / '*.g3')), 60, ".g3 files")
         _wait_for(lambda: time.time() - start > 12, 30, "12 s of recording")
-        site('stop', 'aggregator', timeout=120)
+        site('stop', 'ocs-aggregator', timeout=120)
         fields = _g3_samples(hk)
         for faker, n_ch in (('faker1', 2), ('faker2', 4)):
             names = [f"observatory.{faker}.feeds.false_temperatures.channel_{i:02d}"

@@ -6,6 +6,7 @@ are cached under :func:`ocsimages.cache_root` keyed by the lock files'
 contents and this interpreter's platform; the monorepo's own wheels are
 keyed by a hash of their sources. A second run reuses both.
 """
+import concurrent.futures
 import hashlib
 import os
 import shutil
@@ -25,6 +26,8 @@ from .lock import AGENTS_LOCK, ROUTER_LOCK, TOOLS_LOCK, read_lock
 
 log = logs.get_logger(__name__)
 
+#: pip processes run at once to make the third-party wheels.
+PIP_JOBS = 3
 #: Files of deploy/docker copied into the build context beside the wheels.
 CONTEXT_FILES = ('ocs-healthcheck', 'router-entrypoint.sh')
 _SKIP_DIRS = {'__pycache__', 'tests', '.pytest_cache', 'build', 'dist'}
@@ -108,9 +111,23 @@ def third_party_wheels(locks=(AGENTS_LOCK, ROUTER_LOCK), cache=None):
     dest = cache / 'wheels' / f"third-party-{key}"
 
     def build(tmp):
-        for p in locks:      # one pip per lock: the locks may pin differently
-            _run_pip(['wheel', '--no-deps', '--wheel-dir', str(tmp), '--progress-bar',
-                      'off', '-r', str(p)], f"third-party wheels for {Path(p).name}")
+        # Each pin once (the locks overlap), split in PIP_JOBS parts that pip
+        # makes at the same time: downloads and sdist builds overlap.
+        pins = sorted({(n, v) for p in locks for n, v in read_lock(p).items()})
+        parts = [{} for _ in range(PIP_JOBS)]
+        for i, (name, version) in enumerate(pins):
+            # Round robin, but two versions of one name never share a pip run.
+            part = next(parts[(i + k) % PIP_JOBS] for k in range(PIP_JOBS)
+                        if name not in parts[(i + k) % PIP_JOBS])
+            part[name] = version
+        parts = [[f"{n}=={v}" for n, v in part.items()] for part in parts]
+        with concurrent.futures.ThreadPoolExecutor(PIP_JOBS) as pool:
+            jobs = [pool.submit(_run_pip, ['wheel', '--no-deps', '--wheel-dir', str(tmp),
+                                           '--progress-bar', 'off', *part],
+                                f"third-party wheels, part {i + 1}/{PIP_JOBS}")
+                    for i, part in enumerate(parts) if part]
+            for job in jobs:
+                job.result()
     return _cached_dir(dest, build)
 
 
@@ -203,14 +220,18 @@ def make_context(dest, repo=REPO, cache=None):
         shutil.rmtree(dest)
     (dest / 'wheels').mkdir(parents=True)
     (dest / 'constraints').mkdir()
-    sources = list(third_party_wheels(cache=cache).glob('*.whl'))
-    sources += local_wheels(packages(repo).values(), cache)
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        third = pool.submit(third_party_wheels, cache=cache)
+        ours = pool.submit(local_wheels, packages(repo).values(), cache)
+        uv = pool.submit(uv_binary, cache)
+        sources = list(third.result().glob('*.whl')) + ours.result()
+        uv = uv.result()
     for w in sources:
         _link_or_copy(w, dest / 'wheels' / w.name)
     for lock in (AGENTS_LOCK, ROUTER_LOCK):
         shutil.copy2(lock, dest / 'constraints' / lock.name)
     (dest / 'tools').mkdir()
-    _link_or_copy(uv_binary(cache), dest / 'tools' / 'uv')
+    _link_or_copy(uv, dest / 'tools' / 'uv')
     for name in CONTEXT_FILES:
         shutil.copy2(DOCKER_DIR / name, dest / name)
     return dest
