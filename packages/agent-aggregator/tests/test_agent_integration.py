@@ -441,3 +441,26 @@ def test_unwritable_data_dir_reported_then_recovered(run_agent, ocs_router, tmp_
     assert st['last_write_error']['errno'] == 20        # ENOTDIR, kept for the record
     files = g3_files(data_dir)
     assert len(files) == 1 and frame_types(files[0])[:1] == ['session']
+
+
+def test_writer_behind_loss_is_counted_exactly(run_agent, ocs_router, tmp_path):
+    """A queue of 5 messages drained every 3 s, and a burst of 60: what does
+    not fit is counted in session.data (and logged), and written + lost is
+    exactly what was published."""
+    data_dir = tmp_path / 'hk'
+    agg, = start_agents(run_agent, [('aggsmall', 'AggregatorAgent', agg_args(
+        data_dir, ('--queue-max-messages', 5), ('--loop-time', 3)), {})])
+    wait_for(lambda: record_running(ocs_router, 'aggsmall'), 30, 'aggsmall recording')
+    pub = raw_publish(ocs_router, tmp_path / 'pub.json', agent='burst', providers=1,
+                      fields=3, samples_per_msg=4, messages=60, rate=0, kinds='float')
+    summary = finish_publish(pub, tmp_path / 'pub.json')
+    published = summary['providers'][0]['samples'] * 3
+    wait_for(lambda: record_data(ocs_router, 'aggsmall')['queue']['received_values']
+             == published, 20, 'the burst at the aggregator')
+    st = stop_record(ocs_router, 'aggsmall')
+    lost = st['lost']['queue_values']
+    assert lost > 0 and st['lost']['queue_messages'] * 4 * 3 == lost
+    assert st['written']['values'] + lost == published
+    got = read_archive(data_dir)
+    assert sum(len(v) for _, v in got.values()) == st['written']['values']
+    assert 'Incoming queue full' in agg.log_tail(200)
