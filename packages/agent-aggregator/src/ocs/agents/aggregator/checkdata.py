@@ -278,8 +278,11 @@ def main(paths, field, gap, as_json, so3g_check, limit, all_fields):
         if limit:
             t, v = t[:limit], v[:limit]
         if as_json:
+            # NaN / inf are not JSON: they are written as null.
+            vals = [x if not isinstance(x, float) or np.isfinite(x) else None
+                    for x in v.tolist()]
             click.echo(json.dumps({'field': name, 'timestamps': t.tolist(),
-                                   'values': v.tolist()}))
+                                   'values': vals}))
         else:
             click.echo("# %s: %d samples" % (name, len(t)))
             for a, b in zip(t.tolist(), v.tolist()):
