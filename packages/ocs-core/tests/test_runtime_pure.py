@@ -237,3 +237,10 @@ def test_outbox_requeue_past_the_bound_drops_oldest_and_counts():
     box.requeue(['a', 'b', 'c'])
     assert [box.pop() for _ in range(len(box))] == ['b', 'c', 'new']
     assert box.dropped == 1 and box.take_drop_report() == 1
+
+
+def test_outbox_waits_longer_than_any_reconnect_delay():
+    # Buffered feed messages must not be sent before subscribers that lost
+    # the router at the same moment (e.g. the Aggregator) have rejoined.
+    from ocs.runtime import agent, runner
+    assert agent.OUTBOX_GRACE_S > runner.RETRY_MAX_S + 1.0

@@ -27,8 +27,10 @@ __all__ = ['OCSAgent']
 ACTIONS = ('start', 'stop', 'abort', 'wait', 'status')
 
 #: Seconds to wait after (re)joining before sending feed messages kept while
-#: disconnected, so subscribers that rejoin at about the same time get them.
-OUTBOX_GRACE_S = 3.0
+#: disconnected, so subscribers that rejoin at about the same time get them:
+#: longer than the runner's longest reconnect delay (RETRY_MAX_S, 3 s) plus
+#: the back-off's random jitter (up to 1 s).
+OUTBOX_GRACE_S = 5.0
 #: Options of a publication that asks the router for an acknowledgement.
 _ACK = PublishOptions(acknowledge=True)
 #: Bound on how long shutdown waits for running Operations to end.
