@@ -10,10 +10,6 @@ from pathlib import Path
 
 from . import DOCKER_DIR, REPO
 
-#: Distributions that every image installs from source (not from the lock).
-CORE_PACKAGES = ('ocs-access', 'ocs-core')
-
-
 @dataclasses.dataclass(frozen=True)
 class Package:
     """A package of the monorepo.

@@ -26,6 +26,8 @@ from .lock import AGENTS_LOCK, ROUTER_LOCK, TOOLS_LOCK, read_lock
 
 log = logs.get_logger(__name__)
 
+#: Cached wheel folders of each kind kept (the newest ones).
+KEEP_CACHED = 3
 #: pip processes run at once to make the third-party wheels.
 PIP_JOBS = 3
 #: Files of deploy/docker copied into the build context beside the wheels.
@@ -75,9 +77,22 @@ def _run_pip(args, what, cwd=None):
     log.info("pip wheel done", what=what, seconds=round(time.monotonic() - t0, 1))
 
 
+def _prune(dest, keep=KEEP_CACHED):
+    """Remove all but the ``keep`` newest complete siblings of ``dest`` made
+    for other inputs (same name up to the last ``-``)."""
+    prefix = dest.name.rsplit('-', 1)[0] + '-'
+    done = [p for p in dest.parent.glob(prefix + '*')
+            if '.' not in p.name[len(prefix):] and (p / '.complete').exists()]
+    done.sort(key=lambda p: (p / '.complete').stat().st_mtime, reverse=True)
+    for old in done[keep:]:
+        if old != dest:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def _cached_dir(dest, build):
     """Return ``dest`` if complete, else fill a temporary folder with
-    ``build(tmp)`` and move it into place (atomic for concurrent runs)."""
+    ``build(tmp)`` and move it into place (atomic for concurrent runs);
+    older entries of the same kind are pruned."""
     if (dest / '.complete').exists():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -94,6 +109,7 @@ def _cached_dir(dest, build):
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+    _prune(dest)
     return dest
 
 
