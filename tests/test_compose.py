@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO / 'deploy' / 'docker'))
 
 from ocsimages import catalog  # noqa: E402
 from ocsimages.testing import get_site, release_site  # noqa: E402
+from ocs.testing import wait_for as _wait_for
 
 OVERLAYS = ('core', 'influx', 'agents')
 COMBINATIONS = [c for n in range(len(OVERLAYS) + 1) for c in itertools.combinations(OVERLAYS, n)]
@@ -175,17 +176,6 @@ class ComposeSite:
             for c in (json.loads(line) if line.startswith('[') else [json.loads(line)]):
                 out[c['Service']] = c
         return out
-
-
-def _wait_for(cond, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(1.0)
 
 
 def _g3_samples(hk_dir):

@@ -126,3 +126,13 @@ def test_run_agent_default_uses_ocs_agent_cli(run_agent):
                              '--instance-id', 'harness-faker']
     assert faker.get_api()['instance_pid'] == faker.pid
     assert faker.stop(timeout=10) == 0
+
+
+def test_wait_for_returns_the_value_and_names_what_timed_out():
+    from ocs.testing import wait_for
+    calls = []
+    assert wait_for(lambda: calls.append(1) or (len(calls) >= 3 and 'ready'),
+                    timeout=5, what='x', interval=0.01) == 'ready'
+    with pytest.raises(AssertionError, match=r"waiting for the division \(last: "
+                                             r"ZeroDivisionError"):
+        wait_for(lambda: 1 / 0, timeout=0.05, what='the division', interval=0.01)

@@ -9,12 +9,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
 import pytest
 import requests
+from ocs.testing import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -35,16 +35,6 @@ def alive(pid):
         return False
     with open(f'/proc/{pid}/stat') as f:
         return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
-
-
-def wait_for(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = pred()
-        if result:
-            return result
-        time.sleep(1)
-    raise AssertionError(f'timed out after {timeout} s waiting for {what}')
 
 
 def g3_samples(hk_dir):

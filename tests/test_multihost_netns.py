@@ -29,6 +29,7 @@ from ocs.testing.agents import agent_env
 
 sys.path.insert(0, os.path.dirname(__file__))
 from netns_hosts import HostPair, NetnsWorker, netns_unavailable_reason  # noqa: E402
+from ocs.testing import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -55,24 +56,6 @@ def two_hosts():
     hosts = HostPair()
     with hosts:
         yield hosts
-
-
-def wait_for(pred, timeout, what, interval=0.25):
-    """Poll ``pred`` until it returns something true; return that."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        try:
-            last = pred()
-        except Exception as e:          # noqa: BLE001 - reported on timeout
-            last = e
-        else:
-            if last:
-                return last
-        if time.monotonic() >= deadline:
-            raise AssertionError(f'timed out after {timeout:g} s waiting for {what} '
-                                 f'(last: {last!r})')
-        time.sleep(interval)
 
 
 def write_site(path, hosts, log_dir):

@@ -1,6 +1,6 @@
 """Helpers shared by the Access Director integration tests."""
 import os
-import time
+from ocs.testing import wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GATED = os.path.join(HERE, 'gated_agent.py')
@@ -26,17 +26,6 @@ def start_op(router, agent, op_name, password=None, params=None):
     assert 'error' not in reply, reply
     status, message, _session = reply['args'][0]
     return status, message
-
-
-def wait_for(pred, timeout=10., what='condition'):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f'timed out waiting for {what}')
-        time.sleep(0.1)
 
 
 def access_info(agent):

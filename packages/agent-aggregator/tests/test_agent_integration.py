@@ -18,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import rawfeeds  # noqa: E402
 from aggtest_helpers import g3_files, read_archive, frame_types  # noqa: E402
+from ocs.testing import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -25,22 +26,6 @@ ROOT = 'observatory'
 
 
 # Helpers ---------------------------------------------------------------------
-def wait_for(cond, timeout, what, interval=0.2):
-    """Poll ``cond()`` until it returns a true value; fail naming ``what``."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = cond()
-        except Exception as e:      # e.g. the agent is not reachable yet
-            last = e
-        else:
-            if last:
-                return last
-        time.sleep(interval)
-    pytest.fail(f'timed out after {timeout} s waiting for {what} (last: {last!r})')
-
-
 class Pending:
     """A false result of a wait_for condition, carrying what was seen."""
 

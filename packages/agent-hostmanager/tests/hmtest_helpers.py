@@ -1,19 +1,7 @@
 """Helpers for the HostManager tests: drive a real HostManager through the
 real router."""
 import os
-import time
-
-
-def wait_for(pred, timeout=15., interval=0.2, what='condition'):
-    """Poll ``pred`` until it returns something true; return that."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = pred()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f'timed out after {timeout} s waiting for {what} (last: {last!r})')
+from ocs.testing import wait_for
 
 
 class HMDriver:

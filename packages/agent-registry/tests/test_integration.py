@@ -7,29 +7,13 @@ import time
 import pytest
 
 from ocs.testing import AgentLauncher, RouterProcess
+from ocs.testing import wait_for
 
 pytestmark = pytest.mark.integration
 
 TIMEOUT = 2.0           # --agent-timeout used by these tests
 REGISTRY_ARGS = ['--agent-timeout', str(TIMEOUT), '--loop-time', '0.2',
                  '--wait-time', '600']
-
-
-def wait_for(fn, timeout=10., interval=0.1, what='the condition'):
-    """Poll ``fn`` until it returns something true; return that."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = fn()
-        except Exception as e:          # the router may be restarting
-            last = e
-        else:
-            if last:
-                return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}; "
-                         f"last value: {last!r}")
 
 
 def registry_session(router, instance='registry'):

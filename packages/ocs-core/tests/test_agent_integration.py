@@ -10,6 +10,7 @@ import pytest
 import ocs
 from ocs.base import OpCode
 from ocs.testing import RouterProcess, AgentLauncher
+from ocs.testing import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -24,16 +25,6 @@ def ops(router, agent, action, op_name, *args, **kwargs):
                             timeout=10 + wait)
     assert 'error' not in reply, reply
     return reply['args'][0]
-
-
-def wait_for(pred, timeout=10., interval=0.1, what='condition'):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f'timed out after {timeout} s waiting for {what}')
 
 
 def read_events(path):

@@ -16,6 +16,8 @@ from .old_ocs import OldOcs, ScriptError
 from .ports import free_port
 from .router import RouterProcess
 from .site_file import site_dict, write_site_file
+from .waiting import wait_for
 
 __all__ = ['RouterProcess', 'AgentLauncher', 'AgentProcess', 'AgentStartError',
-           'OldOcs', 'ScriptError', 'free_port', 'site_dict', 'write_site_file']
+           'OldOcs', 'ScriptError', 'free_port', 'site_dict', 'write_site_file',
+           'wait_for']
