@@ -228,6 +228,48 @@ def test_rotation_by_size(tmp_path):
     assert d['observatory.faker1.feeds.temps.v'][1].tolist() == sent
 
 
+
+def test_no_file_ends_before_it_holds_data(tmp_path):
+    """A quiet start (no provider for longer than time_per_file) and a
+    provider appearing late must not leave a file of header frames only."""
+    clk = Clock(time.time() - 30)
+    q = IncomingQueue()
+    agg = Aggregator(q, 2, str(tmp_path), clock=clk, frame_length=1)
+    for _ in range(5):                  # 5 s of nothing
+        clk.advance(1)
+        agg.run_once()
+    for i in range(10):
+        q.put((message('b', [clk.t], v=[float(i)]), feed()))
+        clk.advance(1)
+        agg.run_once()
+    agg.close()
+    files = g3_files(tmp_path)
+    assert len(files) >= 3
+    for f in files:
+        assert 'data' in frame_types(f), (f, frame_types(f))
+
+
+def test_rotation_by_size_counts_status_frames_too(tmp_path):
+    """A provider appearing writes a status frame; that frame must not take
+    a file past the limit either."""
+    limit = 20000
+    q = IncomingQueue()
+    agg = Aggregator(q, 3600, str(tmp_path), max_file_size=limit, frame_length=0.001)
+    t0 = time.time() - 100
+    for i in range(40):
+        # Each round a new provider: a status frame between the data frames.
+        for j in range(i + 1):
+            q.put((message('b', [t0 + i + j * 1e-3], v=[float(i)]),
+                   feed(agent=f'observatory.faker{j}')))
+        agg.process_incoming_data()
+        agg.write_to_disk(write_all=True)
+    agg.close()
+    files = g3_files(tmp_path)
+    sizes = [os.path.getsize(f) for f in files]
+    assert len(files) >= 3 and max(sizes) <= limit, sizes
+    _every_file_stands_alone(files)
+
+
 # Providers -----------------------------------------------------------------
 def test_stale_provider_removed_after_its_data(tmp_path):
     clk = Clock(time.time() - 1000)

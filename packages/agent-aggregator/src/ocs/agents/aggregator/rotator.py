@@ -155,7 +155,7 @@ class G3FileRotator(core.G3Module):
         self.error = None
         self.last_error = None
         self._next_try = 0.
-        self._header_frames = 0
+        self._file_data_frames = 0
         # (bytes, hk_type, n_samples, n_values, frame)
         self.pending = collections.deque()
         self.pending_bytes = 0
@@ -266,29 +266,30 @@ class G3FileRotator(core.G3Module):
         self.log.info("Writing HK data to {path}", path=path)
 
     def _need_rotation(self, nbytes):
+        # A file is never ended before it holds data: it would hold nothing
+        # but its header frames.
         w = self.writer
-        if w is None:
+        if w is None or not self._file_data_frames:
             return False
         if self.clock() - self.file_start_time >= self.time_per_file:
             return True
-        if self.max_file_size and w.n_frames > self._header_frames \
-                and w.size + nbytes > self.max_file_size:
-            return True
-        return False
+        return bool(self.max_file_size) and w.size + nbytes > self.max_file_size
 
     def _write(self, data, t, frame):
-        if t == _HK.data and self._need_rotation(len(data)):
+        # Session frames start a file; data and status frames both count
+        # towards its time and size.
+        if t != _HK.session and self._need_rotation(len(data)):
             self.close()
         if self.writer is None:
             self._open()
-            self._header_frames = 0
+            self._file_data_frames = 0
             if self.last_session is not None and t != _HK.session:
                 self.writer.write(frame_bytes(self.last_session))
-                self._header_frames += 1
                 if self.last_status is not None and t != _HK.status:
                     self.writer.write(frame_bytes(self.last_status))
-                    self._header_frames += 1
         self.writer.write(data)
+        if t == _HK.data:
+            self._file_data_frames += 1
         if t == _HK.session:
             self.last_session = frame
             self.last_status = None
