@@ -15,6 +15,8 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from ocs.router.pids import is_alive
+
 CLONE_NEWNET = 0x40000000
 NETNS_DIR = '/run/netns'
 
@@ -116,7 +118,7 @@ class HostPair:
                 except ProcessLookupError:
                     pass
             deadline = time.monotonic() + grace
-            while time.monotonic() < deadline and any(_alive(p) for p in leftover):
+            while time.monotonic() < deadline and any(is_alive(p) for p in leftover):
                 time.sleep(0.1)
         errors = []
         for ns in self._created:
@@ -136,18 +138,6 @@ class HostPair:
 
     def __exit__(self, *exc):
         self.destroy()
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open(f'/proc/{pid}/stat') as f:
-            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
-    except OSError:
-        return False
 
 
 def netns_inode(ns=None):

@@ -14,6 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 import requests
+
+from ocs.router.pids import is_alive
 from ocs.testing import wait_for
 
 pytestmark = pytest.mark.integration
@@ -26,15 +28,6 @@ AGENTS = ['registry', 'access-dir', 'faker1', 'faker2', 'aggregator', 'influxage
 def toggle(env, timeout=300):
     return subprocess.run([sys.executable, SCRIPT, 'toggle'], env=env, capture_output=True,
                           text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f'/proc/{pid}/stat') as f:
-        return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
 
 
 def g3_samples(hk_dir):
@@ -73,7 +66,7 @@ def test_observatory_up_records_and_toggles_off(tmp_path):
             assert f'  {name} ' in up.stdout, (name, up.stdout)
         assert str(var / 'data' / 'hk') in up.stdout and 'Try next' in up.stdout
         state = json.loads((var / 'state.json').read_text())
-        assert alive(state['pids']['hm-localhost']) and alive(state['pids']['influxd'])
+        assert is_alive(state['pids']['hm-localhost']) and is_alive(state['pids']['influxd'])
 
         # 10 s frames: FakeData samples reach the .g3 files and InfluxDB.
         counts = wait_for(lambda: (c := g3_samples(var / 'data' / 'hk')) and
@@ -94,7 +87,7 @@ def test_observatory_up_records_and_toggles_off(tmp_path):
     assert down.returncode == 0, down.stdout + down.stderr
     assert 'Stopped.' in down.stdout
     pids = list(state['pids'].values())
-    wait_for(lambda: not any(alive(p) for p in pids), 30, f'{pids} to exit')
+    wait_for(lambda: not any(is_alive(p) for p in pids), 30, f'{pids} to exit')
     assert not (var / 'state.json').exists()
     # Nothing it started is left: router, HostManager, agents, InfluxDB all
     # name the folder on their command lines.

@@ -1,5 +1,6 @@
 """Helpers shared by the Access Director integration tests."""
 import os
+
 from ocs.testing import wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))

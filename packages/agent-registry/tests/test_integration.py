@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-from ocs.testing import AgentLauncher, RouterProcess
-from ocs.testing import wait_for
+from ocs.testing import AgentLauncher, RouterProcess, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,7 @@ import pytest
 
 import ocs
 from ocs.base import OpCode
-from ocs.testing import RouterProcess, AgentLauncher
-from ocs.testing import wait_for
+from ocs.testing import AgentLauncher, RouterProcess, wait_for
 
 pytestmark = pytest.mark.integration
 

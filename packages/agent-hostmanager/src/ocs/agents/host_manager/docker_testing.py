@@ -48,6 +48,8 @@ import sys
 import tarfile
 import time
 
+from ocs.router import pids
+
 #: Where Debian's busybox-static puts the static busybox.
 BUSYBOX = '/bin/busybox'
 #: Default command of the test images: sleep, and exit 0 on SIGTERM (PID 1
@@ -71,35 +73,13 @@ def _tail(path, lines=30):
         return '(no log)'
 
 
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f'/proc/{pid}/stat') as f:
-            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
-    except OSError:
-        return False
-
-
-def _cmdline(pid):
-    try:
-        with open(f'/proc/{pid}/cmdline', 'rb') as f:
-            return f.read().decode(errors='replace').split('\0')
-    except OSError:
-        return []
-
-
 def _all_pids():
     return [int(n) for n in os.listdir('/proc') if n.isdigit()]
 
 
 def _stop_pid(pid, timeout):
     """SIGTERM ``pid``, SIGKILL after ``timeout`` s; True once it is gone."""
-    if not _pid_alive(pid):
+    if not pids.is_alive(pid):
         return True
     try:
         os.kill(pid, signal.SIGTERM)
@@ -107,7 +87,7 @@ def _stop_pid(pid, timeout):
         return True
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _pid_alive(pid):
+        if not pids.is_alive(pid):
             return True
         time.sleep(0.05)
     try:
@@ -115,9 +95,9 @@ def _stop_pid(pid, timeout):
     except ProcessLookupError:
         return True
     deadline = time.monotonic() + 5.0
-    while time.monotonic() < deadline and _pid_alive(pid):
+    while time.monotonic() < deadline and pids.is_alive(pid):
         time.sleep(0.05)
-    return not _pid_alive(pid)
+    return not pids.is_alive(pid)
 
 
 def find_compose_executable():
@@ -334,7 +314,7 @@ class DockerEngine:
         """PID of the containerd our dockerd spawned (a containerd whose
         command line names our exec root), or None."""
         for pid in _all_pids():
-            cmd = _cmdline(pid)
+            cmd = pids.cmdline(pid)
             if cmd and os.path.basename(cmd[0]) == 'containerd' \
                     and any(w.startswith(self.exec_root + os.sep) for w in cmd):
                 return pid
@@ -346,7 +326,7 @@ class DockerEngine:
         sock = self._containerd_sock()
         out = []
         for pid in _all_pids():
-            cmd = _cmdline(pid)
+            cmd = pids.cmdline(pid)
             if cmd and os.path.basename(cmd[0]).startswith('containerd-shim') \
                     and sock in cmd:
                 out.append(pid)
@@ -376,7 +356,7 @@ class DockerEngine:
             self._proc.wait(5)
         except subprocess.TimeoutExpired:
             pass
-        if containerd is not None and any(self.exec_root in w for w in _cmdline(containerd)):
+        if containerd is not None and any(self.exec_root in w for w in pids.cmdline(containerd)):
             _stop_pid(containerd, 10.0)
         self._cleanup_after_exit()
 
