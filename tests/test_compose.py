@@ -29,7 +29,7 @@ COMPOSE_DIR = REPO / 'deploy' / 'compose'
 sys.path.insert(0, str(REPO / 'deploy' / 'docker'))
 
 from ocsimages import catalog  # noqa: E402
-from ocsimages.testing import get_site, release_site  # noqa: E402
+from ocsimages.testing import built_site  # noqa: E402,F401 (a fixture)
 from ocs.testing import wait_for as _wait_for
 
 OVERLAYS = ('core', 'influx', 'agents')
@@ -135,17 +135,6 @@ def test_grafana_provisioning_points_the_dashboard_at_influxdb():
 
 
 # -- on a real engine ----------------------------------------------------------
-
-@pytest.fixture(scope='module')
-def built_site(request):
-    site = get_site(request.config)
-    if site.skip:
-        pytest.skip(site.error)
-    if site.error:
-        pytest.fail(site.error)
-    yield site
-    release_site(request, 'built_site')
-
 
 class ComposeSite:
     """``docker compose`` of the core + agents overlays on the test engine."""

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / 'deploy' / 'docker'))
 
 from ocsimages import catalog, lock  # noqa: E402
-from ocsimages.testing import get_site, release_site  # noqa: E402
+from ocsimages.testing import built_site  # noqa: E402,F401 (a fixture)
 
 #: Run inside every image: who runs it, what is installed, which agents.
 PROBE = r"""
@@ -30,17 +30,6 @@ print(json.dumps({"uid": os.getuid(), "gid": os.getgid(),
                   "dists": {d.metadata["Name"]: d.version for d in md.distributions()},
                   "agents": sorted(build_agent_list())}))
 """
-
-
-@pytest.fixture(scope='module')
-def built_site(request):
-    site = get_site(request.config)
-    if site.skip:
-        pytest.skip(site.error)
-    if site.error:
-        pytest.fail(site.error)
-    yield site
-    release_site(request, 'built_site')
 
 
 def _plugin_agents(dist_name):

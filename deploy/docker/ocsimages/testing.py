@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 import time
 
+import pytest
+
 from ocs import logs
 
 from . import catalog
@@ -142,3 +144,16 @@ def release_site(request, fixture_name):
     site = getattr(request.config, _ATTR, None)
     if site is not None:
         site.close()
+
+
+@pytest.fixture(scope='module')
+def built_site(request):
+    """The shared :class:`BuiltSite`; skips with the reason where no engine
+    can run, fails where building did. Import it into a test module to use it."""
+    site = get_site(request.config)
+    if site.skip:
+        pytest.skip(site.error)
+    if site.error:
+        pytest.fail(site.error)
+    yield site
+    release_site(request, 'built_site')
