@@ -26,6 +26,7 @@ class Probe:
         self._abort = False
         agent.register_feed('data', record=True, buffer_time=args.buffer_time,
                             agg_params={'frame_length': 10})
+        agent.register_feed('free')
         if args.listen:
             self.out = open(args.out, 'a', buffering=1)
             agent.subscribe_on_start(self._on_event, args.listen,
@@ -59,6 +60,22 @@ class Probe:
                                                 'data': {params['field']: 1.0}})
         except ValueError as e:
             return False, f'ValueError: {e}'
+        return True, 'published'
+
+    def numpy_feed(self, session, params):
+        """Publish numpy arrays and scalars, then a plain message after them."""
+        t = time.time()
+        self.agent.publish_to_feed('data', {'block_name': 'np', 'timestamps': np.array([t, t + 1]),
+                                            'data': {'i': np.arange(2), 's': np.array(['a', 'b']),
+                                                     'f': np.array([0.5, 1.5], dtype=np.float32)}})
+        self.agent.publish_to_feed('data', {'block_name': 'np1', 'timestamp': t,
+                                            'data': {'i': np.int64(7), 'b': np.bool_(True)}})
+        self.agent.publish_to_feed('data', {'block_name': 'plain', 'timestamp': t,
+                                            'data': {'x': 1.0}})
+        # An unrecorded feed takes any message; one the serializer cannot
+        # encode is reported and dropped, and the next one still goes out.
+        self.agent.publish_to_feed('free', {'obj': object()})
+        self.agent.publish_to_feed('free', {'after': 1})
         return True, 'published'
 
     def crash(self, session, params):
@@ -128,6 +145,7 @@ def main(args=None):
     agent.register_task('echo', probe.echo)
     agent.register_task('bad_data', probe.bad_data)
     agent.register_task('bad_feed', probe.bad_feed)
+    agent.register_task('numpy_feed', probe.numpy_feed)
     agent.register_task('crash', probe.crash)
     agent.register_task('sleep', probe.sleep, blocking=False, aborter=probe._abort_sleep)
     agent.register_process('stream', probe.stream, probe._stop_stream)

@@ -119,6 +119,37 @@ def test_bad_feed_field_raises_valueerror_naming_field(ocs_router, probe):
     assert any("ValueError: Field name 'bad-name'" in m[1] for m in session['messages'])
 
 
+def test_numpy_feed_values_arrive_as_plain_numbers(ocs_router, run_agent, tmp_path):
+    """numpy arrays and scalars published to a recorded feed reach a
+    subscriber as numbers and strings, and the messages after them too (a
+    numpy.int64 the serializer cannot encode used to stall the feed)."""
+    out, free = tmp_path / 'events.jsonl', tmp_path / 'free.jsonl'
+    run_agent('listen2', 'ProbeAgent', module=PROBE, env=PROBE_ENV,
+              args=['--listen', f'{ocs_router.address_root}.np1.feeds.data', '--out', out])
+    run_agent('listen3', 'ProbeAgent', module=PROBE, env=PROBE_ENV,
+              args=['--listen', f'{ocs_router.address_root}.np1.feeds.free', '--out', free])
+    agent = run_agent('np1', 'ProbeAgent', module=PROBE, env=PROBE_ENV)
+    time.sleep(0.5)
+    ops(ocs_router, agent, 'start', 'numpy_feed')
+    assert ops(ocs_router, agent, 'wait', 'numpy_feed', None, 10)[2]['success'] is True
+    events = wait_for(lambda: (lambda ev: ev if len(ev) >= 3 else None)(read_events(out)),
+                      timeout=15, what='three feed messages at the listener')
+    blocks = {}
+    for e in events:
+        blocks.update(e['message'])
+    assert blocks['np']['data'] == {'i': [0, 1], 's': ['a', 'b'], 'f': [0.5, 1.5]}
+    assert len(blocks['np']['timestamps']) == 2
+    assert blocks['np1']['data'] == {'i': [7], 'b': [True]}
+    assert blocks['plain']['data'] == {'x': [1.0]}
+    # the unencodable message is dropped with an error naming the feed, and
+    # the one after it arrives
+    got = wait_for(lambda: read_events(free), timeout=15, what='the free feed message')
+    assert [e['message'] for e in got] == [{'after': 1}]
+    log = wait_for(lambda: (lambda t: t if 'cannot be serialized' in t else None)(
+        Path(agent.log_path).read_text()), timeout=10, what='the serialization error logged')
+    assert 'np1.feeds.free cannot be serialized and is dropped' in log, log[-2000:]
+
+
 def test_wait_timeout_abort_and_reactor_task(ocs_router, probe):
     ops(ocs_router, probe, 'start', 'sleep', {'delay': 30})
     status, msg, session = ops(ocs_router, probe, 'wait', 'sleep', None, 0.3)

@@ -244,3 +244,48 @@ def test_outbox_waits_longer_than_any_reconnect_delay():
     # the router at the same moment (e.g. the Aggregator) have rejoined.
     from ocs.runtime import agent, runner
     assert agent.OUTBOX_GRACE_S > runner.RETRY_MAX_S + 1.0
+
+
+def test_message_data_types_fast_path_and_errors():
+    # exact types and subclasses / numpy scalars inside lists
+    assert ff.verify_message_data_type(['a', 'b'])
+    assert ff.verify_message_data_type((1, 2.5))
+    assert ff.verify_message_data_type([])
+    assert ff.verify_message_data_type([np.float64(1.0), 2, np.int32(3)])
+    assert ff.verify_message_data_type(np.array(['a', 'b']))
+    assert ff.verify_message_data_type(np.array([True, False]))
+    with pytest.raises(ValueError, match=r"Field 'v' has an element of type dict"):
+        ff.verify_message_data_type([1.0, 2.0, {'x': 1}], 'v')
+    with pytest.raises(ValueError, match=r"Field 'v' has an element of type NoneType"):
+        ff.verify_message_data_type([1.0, None], 'v')
+    with pytest.raises(ValueError, match='mixes strings and numbers'):
+        ff.verify_message_data_type(['a', np.float64(1.0)], 'v')
+    with pytest.raises(ValueError, match=r"Field 'v' has an element of type list"):
+        ff.verify_message_data_type(np.array([[1], [2, 3]], dtype=object), 'v')
+
+
+def test_normalize_makes_numpy_values_plain_python():
+    """numpy values would make the serializer fail on the wire (CBOR cannot
+    encode numpy.int64): they leave normalize as plain Python values."""
+    _, ts, data, _ = ff.normalize_record_message(
+        {'block_name': 'b', 'timestamps': np.array([1, 2]),
+         'data': {'i': np.arange(2), 'f': np.array([0.5, 1.5], dtype=np.float32),
+                  's': np.array(['x', 'y']), 'm': [np.int64(4), 5]}})
+    assert ts == [1, 2] and data == {'i': [0, 1], 'f': [0.5, 1.5], 's': ['x', 'y'],
+                                     'm': [4, 5]}
+    for values in [ts] + list(data.values()):
+        assert all(type(v) in (int, float, str) for v in values), values
+    _, ts, data, _ = ff.normalize_record_message(
+        {'block_name': 'b', 'timestamp': np.float64(3.0), 'data': {'i': np.int64(7)}})
+    assert data == {'i': [7]} and type(data['i'][0]) is int and type(ts[0]) is float
+    _, ts, _, _ = ff.normalize_record_message(
+        {'block_name': 'b', 'timestamps': range(2), 'data': {'x': [1, 2]}})
+    assert ts == [0, 1]
+    with pytest.raises(ValueError, match="is a list; use 'timestamps'"):
+        ff.normalize_record_message({'block_name': 'b', 'timestamp': 1,
+                                     'data': {'x': np.arange(3)}})
+    with pytest.raises(ValueError, match="'timestamps' of block 'b' must be a list"):
+        ff.normalize_record_message({'block_name': 'b', 'timestamps': 5, 'data': {}})
+    with pytest.raises(ValueError, match="Timestamp 'x' of block 'b' is not a number"):
+        ff.normalize_record_message({'block_name': 'b', 'timestamps': ['x'],
+                                     'data': {'v': [1]}})

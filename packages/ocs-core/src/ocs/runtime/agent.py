@@ -7,7 +7,7 @@ import traceback
 from collections import deque
 
 from autobahn.twisted.wamp import ApplicationSession
-from autobahn.wamp.exception import ApplicationError
+from autobahn.wamp.exception import ApplicationError, SerializationError
 from autobahn.wamp.types import PublishOptions, SubscribeOptions
 from twisted.internet import reactor, task, threads
 from twisted.internet.defer import Deferred, maybeDeferred, inlineCallbacks, DeferredList
@@ -286,6 +286,12 @@ class OCSAgent(ApplicationSession):
             # form every existing OCS subscriber expects.
             d = self.publish(topic, (message, encoded),
                              options=_ACK if want_ack else None)
+        except SerializationError as e:
+            # Sending it again cannot help, and keeping it would hold back
+            # every later message of the feed.
+            self.log.error('feed message for {topic} cannot be serialized and is '
+                           'dropped: {err}', topic=topic, err=str(e))
+            return True
         except Exception as e:
             self.log.warn('publish to {topic} failed ({err}); keeping it for later',
                           topic=topic, err=str(e))

@@ -13,6 +13,10 @@ MAX_MESSAGE_BYTES = 1 << 20
 
 _FIELD_RE = re.compile(r'^_*[A-Za-z][A-Za-z0-9_]*$')
 _SCALARS = (int, float, str, bool)
+#: Field names already found valid (most feeds publish the same few names
+#: in every message), up to a bound.
+_GOOD_NAMES = set()
+_GOOD_NAMES_MAX = 100_000
 
 
 def verify_data_field_string(field):
@@ -21,6 +25,8 @@ def verify_data_field_string(field):
     Valid names contain only letters, digits and underscores, begin with a
     letter (after any number of underscores) and are 1 to 255 characters.
     """
+    if type(field) is str and field in _GOOD_NAMES:
+        return True
     if not isinstance(field, str):
         raise ValueError(f"Field name {field!r} is not a string.")
     if len(field) > 255:
@@ -29,6 +35,8 @@ def verify_data_field_string(field):
     if not _FIELD_RE.match(field):
         raise ValueError(f"Field name {field!r} is invalid: use letters, digits "
                          f"and '_', starting with a letter (after optional '_').")
+    if len(_GOOD_NAMES) < _GOOD_NAMES_MAX:
+        _GOOD_NAMES.add(field)
     return True
 
 
@@ -53,28 +61,63 @@ def _is_scalar(v):
     return type(v).__module__ == 'numpy' and getattr(v, 'ndim', None) == 0
 
 
+def _is_numpy(value, ndim):
+    return type(value).__module__ == 'numpy' and getattr(value, 'ndim', None) == ndim
+
+
+#: Exact element types a list can hold without looking at each element.
+_NUMBER_TYPES = frozenset((int, float, bool))
+_STRING_TYPES = frozenset((str,))
+_TIMESTAMP_TYPES = frozenset((int, float))
+#: numpy dtype kinds of arrays a recorded feed can carry.
+_NUMPY_KINDS = frozenset('biufUS')
+
+
 def verify_message_data_type(value, field='value'):
     """Check that ``value`` is a type a recorded feed can carry.
 
     Accepted: int, float, str, bool, or a list of one of those (not mixed
-    strings and numbers). Raises ValueError naming ``field`` otherwise.
+    strings and numbers); numpy scalars and 1-d arrays of those too. Raises
+    ValueError naming ``field`` otherwise.
     """
-    if isinstance(value, (list, tuple)) or (
-            type(value).__module__ == 'numpy' and getattr(value, 'ndim', 0) == 1):
-        kinds = set()
-        for v in value:
-            if not _is_scalar(v):
-                raise ValueError(f"Field '{field}' has an element of type "
-                                 f"{type(v).__name__} ({v!r}); expected int, float, "
-                                 f"str or bool.")
-            kinds.add(isinstance(v, str))
-        if len(kinds) > 1:
-            raise ValueError(f"Field '{field}' mixes strings and numbers in one list.")
+    if isinstance(value, (list, tuple)) or _is_numpy(value, 1):
+        _plain_list(value, field)
         return True
     if not _is_scalar(value):
         raise ValueError(f"Field '{field}' has a value of type {type(value).__name__} "
                          f"({value!r}); expected int, float, str, bool or a list of them.")
     return True
+
+
+def _plain_list(values, field):
+    """A new list of ``values`` (a list, tuple or 1-d numpy array) as plain
+    Python values, which every serializer on the wire can encode; raises
+    ValueError naming ``field`` for a type a recorded feed cannot carry."""
+    if not isinstance(values, (list, tuple)):          # numpy array
+        if values.dtype.kind in _NUMPY_KINDS:
+            return values.tolist()
+    else:
+        # The common case (plain Python numbers, or strings) is settled at
+        # C speed; anything else goes through the element-by-element check,
+        # which names the culprit.
+        if _NUMBER_TYPES.issuperset(map(type, values)) or \
+                _STRING_TYPES.issuperset(map(type, values)):
+            return list(values)
+    kinds = set()
+    for v in values:
+        if not _is_scalar(v):
+            raise ValueError(f"Field '{field}' has an element of type "
+                             f"{type(v).__name__} ({v!r}); expected int, float, "
+                             f"str or bool.")
+        kinds.add(isinstance(v, str) or (type(v).__module__ == 'numpy'
+                                         and getattr(v.dtype, 'kind', '') in 'US'))
+    if len(kinds) > 1:
+        raise ValueError(f"Field '{field}' mixes strings and numbers in one list.")
+    return [v.item() if type(v).__module__ == 'numpy' else v for v in values]
+
+
+def _plain_scalar(value):
+    return value.item() if type(value).__module__ == 'numpy' else value
 
 
 def verify_influxdb_tags(message):
@@ -119,34 +162,39 @@ def normalize_record_message(message, timestamp=None):
     if not isinstance(data, dict):
         raise ValueError(f"Message for block '{block_name}' needs a 'data' dict.")
     if 'timestamps' in message:
-        timestamps = list(message['timestamps'])
+        raw = message['timestamps']
+        if isinstance(raw, (list, tuple)) or _is_numpy(raw, 1):
+            timestamps = _plain_list(raw, 'timestamps')
+        elif isinstance(raw, (str, bytes, dict)) or not hasattr(raw, '__iter__'):
+            raise ValueError(f"'timestamps' of block '{block_name}' must be a list of "
+                             f"numbers, not {type(raw).__name__}.")
+        else:
+            timestamps = _plain_list(list(raw), 'timestamps')
         n = len(timestamps)
         out = {}
         for field, values in data.items():
             verify_data_field_string(field)
-            if not isinstance(values, (list, tuple)) and not (
-                    type(values).__module__ == 'numpy' and getattr(values, 'ndim', 0) == 1):
+            if not isinstance(values, (list, tuple)) and not _is_numpy(values, 1):
                 raise ValueError(f"Field '{field}' of block '{block_name}' must be a "
                                  f"list (the message has 'timestamps').")
-            verify_message_data_type(values, field)
+            out[field] = _plain_list(values, field)
             if len(values) != n:
                 raise ValueError(f"Field '{field}' of block '{block_name}' has "
                                  f"{len(values)} values for {n} timestamps.")
-            out[field] = list(values)
     else:
         ts = message.get('timestamp', timestamp)
-        timestamps = [time.time() if ts is None else ts]
+        timestamps = [time.time() if ts is None else _plain_scalar(ts)]
         out = {}
         for field, value in data.items():
             verify_data_field_string(field)
-            if isinstance(value, (list, tuple)):
+            if isinstance(value, (list, tuple)) or _is_numpy(value, 1):
                 raise ValueError(f"Field '{field}' of block '{block_name}' is a list; "
                                  f"use 'timestamps' for several samples.")
             verify_message_data_type(value, field)
-            out[field] = [value]
-    for t in timestamps:
-        if not isinstance(t, (int, float)) or isinstance(t, bool):
-            if not _is_scalar(t) or isinstance(t, str):
+            out[field] = [_plain_scalar(value)]
+    if not set(map(type, timestamps)) <= _TIMESTAMP_TYPES:
+        for t in timestamps:
+            if not isinstance(t, (int, float)) or isinstance(t, bool):
                 raise ValueError(f"Timestamp {t!r} of block '{block_name}' is not a number.")
     verify_influxdb_tags(message)
     return block_name, timestamps, out, message.get('influxdb_tags')
