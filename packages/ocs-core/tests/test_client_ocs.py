@@ -97,16 +97,11 @@ def test_privs_resolution(monkeypatch, tmp_path):
         _resolve_password(True, 'A', 'a')
     with pytest.raises(TypeError, match='privs'):
         _resolve_password(2.0, 'A', 'a')
-    import ocs.access
-    if hasattr(ocs.access, 'client_get_password'):
-        assert _resolve_password(1, 'A', 'a') == ''
-        pwfile = tmp_path / 'pw.yaml'
-        pwfile.write_text("- default: true\n  password_3: 'pw-three'\n")
-        monkeypatch.setenv('OCS_PASSWORDS_FILE', str(pwfile))
-        assert _resolve_password(3, 'A', 'a') == 'pw-three'
-    # while ocs.access has no client_get_password yet: the empty password
-    monkeypatch.delattr(ocs.access, 'client_get_password', raising=False)
-    assert _resolve_password(3, 'A', 'a') == ''
+    assert _resolve_password(1, 'A', 'a') == ''
+    pwfile = tmp_path / 'pw.yaml'
+    pwfile.write_text("- default: true\n  password_3: 'pw-three'\n")
+    monkeypatch.setenv('OCS_PASSWORDS_FILE', str(pwfile))
+    assert _resolve_password(3, 'A', 'a') == 'pw-three'
 
 
 def test_get_op_factory_rejects_unknown_type():

@@ -21,12 +21,7 @@ def _resolve_password(privs, agent_class, instance_id):
     if isinstance(privs, bool) or not isinstance(privs, int):
         raise TypeError(f"privs must be a str (password) or int (credential "
                         f"level), got {type(privs).__name__}: {privs!r}")
-    try:
-        from ocs.access import client_get_password
-    except ImportError:
-        log.warning("ocs.access.client_get_password is not available; using "
-                    "the empty password", privs=privs, instance_id=instance_id)
-        return ''
+    from ocs.access import client_get_password
     return client_get_password(privs, agent_class, instance_id)
 
 

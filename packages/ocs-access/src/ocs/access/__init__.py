@@ -12,39 +12,44 @@ Functions in this module are prefixed with one of:
 
 This package is pure Python (no Twisted, no network).
 """
-from .levels import AC_VERSION, CRED_KEYS, CredLevel, to_cred_level
-from .errors import AccessConfigError, NoPasswordError, RuleFormatError
-from .patterns import pattern_match, split_pattern
-from .scope import ActionContext, AgentSpec, ScopeSpec
-from .hashing import HASH_NAMES, HASHFUNCS, HashedPass, hash_password, \
-    random_password
-from .rules import AccessRule, AgentAccessRules, CredCheck, \
-    agent_apply_control_message, agent_check_creds, agent_filter_rules, \
-    agent_get_creds, agent_get_policy_default, agent_rejection_message
-from .passwords import AccessPasswordItem, client_get_password, \
-    default_passwords_file, load_password_file, parse_password_item, \
-    select_password
-from .exclusive import ExclusiveAccessClient
-from .director import AccessDirectorConfig, DistributedAccessGrant, \
-    GrantConfigItem, director_get_access_rules, director_parse_config, \
-    load_director_config
-from .throttle import FailedAttemptThrottle
+import importlib
 
-__all__ = [
-    'AC_VERSION', 'CRED_KEYS', 'CredLevel', 'to_cred_level',
-    'AccessConfigError', 'NoPasswordError', 'RuleFormatError',
-    'pattern_match', 'split_pattern',
-    'ActionContext', 'AgentSpec', 'ScopeSpec',
-    'HASH_NAMES', 'HASHFUNCS', 'HashedPass', 'hash_password',
-    'random_password',
-    'AccessRule', 'AgentAccessRules', 'CredCheck',
-    'agent_apply_control_message', 'agent_check_creds', 'agent_filter_rules',
-    'agent_get_creds', 'agent_get_policy_default', 'agent_rejection_message',
-    'AccessPasswordItem', 'client_get_password', 'default_passwords_file',
-    'load_password_file', 'parse_password_item', 'select_password',
-    'ExclusiveAccessClient',
-    'AccessDirectorConfig', 'DistributedAccessGrant', 'GrantConfigItem',
-    'director_get_access_rules', 'director_parse_config',
-    'load_director_config',
-    'FailedAttemptThrottle',
-]
+#: Public names, by the submodule that defines them. Submodules are imported
+#: on first use (PEP 562), so an agent that only checks credentials does not
+#: load the password-file, grant and director code.
+_EXPORTS = {
+    'levels': ('AC_VERSION', 'CRED_KEYS', 'CredLevel', 'to_cred_level'),
+    'errors': ('AccessConfigError', 'NoPasswordError', 'RuleFormatError'),
+    'patterns': ('pattern_match', 'split_pattern'),
+    'scope': ('ActionContext', 'AgentSpec', 'ScopeSpec'),
+    'hashing': ('HASH_NAMES', 'HASHFUNCS', 'HashedPass', 'hash_password',
+                'random_password'),
+    'rules': ('AccessRule', 'AgentAccessRules', 'CredCheck',
+              'agent_apply_control_message', 'agent_check_creds',
+              'agent_filter_rules', 'agent_get_creds', 'agent_get_policy_default',
+              'agent_rejection_message'),
+    'passwords': ('AccessPasswordItem', 'client_get_password',
+                  'default_passwords_file', 'load_password_file',
+                  'parse_password_item', 'select_password'),
+    'exclusive': ('ExclusiveAccessClient',),
+    'director': ('AccessDirectorConfig', 'DistributedAccessGrant', 'GrantConfigItem',
+                 'director_get_access_rules', 'director_parse_config',
+                 'load_director_config'),
+    'throttle': ('FailedAttemptThrottle',),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = [name for names in _EXPORTS.values() for name in names]
+
+
+def __getattr__(name):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f'.{module}', __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

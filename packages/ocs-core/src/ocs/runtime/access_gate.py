@@ -7,9 +7,12 @@ down repeated wrong passwords.
 import time
 
 from ocs import access as _access
+from ocs.access.levels import AC_VERSION, CredLevel
 from ocs.logs import get_logger
 
 log = get_logger(__name__)
+
+_OPEN_POLICIES = ('', 'none')
 
 
 class AccessGate:
@@ -20,39 +23,67 @@ class AccessGate:
             'director:<instance_id>'), usually from ``--access-policy``.
         instance_id (str): The agent's instance-id.
         agent_class (str): The agent's class name.
+
+    With the policy 'none' every caller has FULL rights whatever the
+    password, so the rule machinery of :mod:`ocs.access` is only loaded
+    (and only consulted) when there is a policy to apply.
     """
 
     def __init__(self, policy, instance_id, agent_class):
         self.policy = policy or 'none'
-        self.spec = _access.AgentSpec(instance_id=instance_id, agent_class=agent_class,
-                                      superuser_key=object())
-        self.rules = _access.agent_get_policy_default(self.policy)
+        self.instance_id = instance_id
+        self.agent_class = agent_class
+        #: Password object that grants SUPERUSER (the agent's own calls).
+        self.superuser_key = object()
+        self.open = self.policy.strip() in _OPEN_POLICIES
+        self._spec = None
+        self._rules = None
+        self.throttle = None
+        if not self.open:
+            self._rules = _access.agent_get_policy_default(self.policy)
+            self.throttle = _access.FailedAttemptThrottle()
         self.update_timestamp = time.time()
         self.update_count = 0
         self.step = None
-        throttle = getattr(_access, 'FailedAttemptThrottle', None)
-        self.throttle = throttle() if throttle is not None else None
+
+    @property
+    def spec(self):
+        """The agent as an :class:`ocs.access.AgentSpec`."""
+        if self._spec is None:
+            self._spec = _access.AgentSpec(instance_id=self.instance_id,
+                                           agent_class=self.agent_class,
+                                           superuser_key=self.superuser_key)
+        return self._spec
+
+    @property
+    def rules(self):
+        """The current :class:`ocs.access.AgentAccessRules`."""
+        if self._rules is None:
+            self._rules = _access.agent_get_policy_default(self.policy)
+        return self._rules
 
     @property
     def director_id(self):
-        return getattr(self.rules, 'director_id', None)
+        return None if self.open else getattr(self.rules, 'director_id', None)
 
     def encoded(self):
         """The 'access_control' entry of get_api."""
-        return {'version': _access.AC_VERSION, 'policy': self.policy,
+        return {'version': AC_VERSION, 'policy': self.policy,
                 'update_timestamp': self.update_timestamp,
                 'update_count': self.update_count, 'step': self.step}
 
     def creds(self, password, op_name=None, action=None):
         """The CredLevel that ``password`` grants for this agent."""
-        if password is self.spec.superuser_key:
-            return _access.CredLevel.SUPERUSER
+        if password is self.superuser_key:
+            return CredLevel.SUPERUSER
+        if self.open:
+            return CredLevel.FULL
         ctx = _access.ActionContext(op_name=op_name, action=action)
-        return _access.CredLevel(_access.agent_get_creds(password, self.rules, self.spec, ctx))
+        return CredLevel(_access.agent_get_creds(password, self.rules, self.spec, ctx))
 
     def check(self, password, required, op_name=None, action=None, caller=None):
         """Return ``(cred_level, None)`` if allowed, else ``(cred_level, message)``."""
-        required = _access.CredLevel(max(1, int(required or 1)))
+        required = CredLevel(max(1, int(required or 1)))
         cred = self.creds(password, op_name, action)
         if cred >= required:
             if self.throttle is not None and caller is not None:
@@ -83,11 +114,14 @@ class AccessGate:
 
         Returns True if the rules changed. Messages for other agents, of
         another protocol version, or older than the last applied step are
-        ignored.
+        ignored, and so is every message under the policy 'none' (such an
+        agent follows no director).
         """
-        if not isinstance(msg, dict) or msg.get('ac_version') != _access.AC_VERSION:
+        if self.open:
             return False
-        if not msg.get('reset') and msg.get('target') != self.spec.instance_id:
+        if not isinstance(msg, dict) or msg.get('ac_version') != AC_VERSION:
+            return False
+        if not msg.get('reset') and msg.get('target') != self.instance_id:
             return False
         step = msg.get('step')
         if self.step is not None and step is not None and step < self.step:

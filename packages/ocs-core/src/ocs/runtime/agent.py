@@ -135,7 +135,7 @@ class OCSAgent(ApplicationSession):
             self.first_time_startup = False
             for op_name, op_params in self.startup_ops:
                 self.log.info('starting startup operation {op}', op=op_name)
-                self.start(op_name, params=op_params, password=self.access.spec.superuser_key)
+                self.start(op_name, params=op_params, password=self.access.superuser_key)
 
     def onLeave(self, details):
         self.log.info('left realm: {reason}', reason=details.reason)
@@ -187,9 +187,9 @@ class OCSAgent(ApplicationSession):
             session.add_done_callback(lambda s, d=d: d.called or d.callback(None))
             waits.append(d)
             if name in self.processes:
-                self._stop_helper('stop', name, None, self.access.spec.superuser_key)
+                self._stop_helper('stop', name, None, self.access.superuser_key)
             elif self.tasks[name].aborter is not None:
-                self._stop_helper('abort', name, None, self.access.spec.superuser_key)
+                self._stop_helper('abort', name, None, self.access.superuser_key)
         if not waits:
             return None
         done = Deferred()
@@ -415,7 +415,7 @@ class OCSAgent(ApplicationSession):
                              force_subscribe=True)
         try:
             yield self.call(f'{root}.{director}.agent_poll',
-                            self.access.spec.instance_id, self.class_name)
+                            self.access.instance_id, self.class_name)
         except ApplicationError as e:
             self.log.warn('access director {d} not reachable yet ({err}); waiting '
                           'for its broadcast', d=director, err=e.error)
