@@ -8,20 +8,23 @@ from urllib.parse import urlparse
 from autobahn.twisted.wamp import ApplicationSession
 from autobahn.twisted.websocket import WampWebSocketClientFactory
 from autobahn.wamp.types import ComponentConfig
-from twisted.application.internet import ClientService, backoffPolicy
 from twisted.internet import reactor, task
 from twisted.internet.endpoints import TCP4ClientEndpoint, SSL4ClientEndpoint
 
 from ocs import logs
 from ocs.runtime.agent import OCSAgent
+from ocs.runtime.reconnect import Reconnector
 
 __all__ = ['AgentRunner', 'init_site_agent']
 
 log = logs.get_logger(__name__)
 
-#: Reconnection back-off: first retry after 0.5 s, growing to at most 3 s.
+#: Reconnection back-off: first retry after 0.5 s, growing by 1.5x to at
+#: most 3 s, plus up to RETRY_JITTER_S at random.
 RETRY_INITIAL_S = 0.5
+RETRY_FACTOR = 1.5
 RETRY_MAX_S = 3.0
+RETRY_JITTER_S = 1.0
 THREAD_POOL_SIZE = 32
 
 
@@ -77,14 +80,13 @@ class AgentRunner:
             session = None
         factory = WampWebSocketClientFactory(factory_fn, url=self.url)
         factory.setProtocolOptions(autoPingInterval=10, autoPingTimeout=5)
-        policy = backoffPolicy(initialDelay=RETRY_INITIAL_S, factor=1.5,
-                               maxDelay=RETRY_MAX_S)
-        self._service = ClientService(_endpoint(self.url), factory,
-                                      retryPolicy=policy)
+        self._service = Reconnector(_endpoint(self.url), factory, initial=RETRY_INITIAL_S,
+                                    factor=RETRY_FACTOR, maximum=RETRY_MAX_S,
+                                    jitter=RETRY_JITTER_S)
         self._session = session
         self._auto_reconnect = auto_reconnect
         reactor.suggestThreadPoolSize(THREAD_POOL_SIZE)
-        self._service.startService()
+        self._service.start()
         self._watch = task.LoopingCall(self._check_connection)
         self._watch.start(0.5, now=False)
         reactor.addSystemEventTrigger('before', 'shutdown', self._stop)
@@ -103,7 +105,7 @@ class AgentRunner:
         if self._watch is not None and self._watch.running:
             self._watch.stop()
         if self._service is not None and self._service.running:
-            return self._service.stopService()
+            return self._service.stop()
 
     def _check_connection(self):
         session = self._session
