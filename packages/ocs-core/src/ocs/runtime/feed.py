@@ -86,6 +86,10 @@ class Feed:
         self.address = f'{self.agent_address}.feeds.{feed_name}'
         self._buffer = BlockBuffer()
         self._flush_call = None
+        # Messages published from other threads, in order, waiting for the
+        # reactor: one wake-up of the reactor takes all that piled up.
+        self._handoff = deque()
+        self._drain_due = False
         self.max_message_bytes = feed_format.MAX_MESSAGE_BYTES
 
     def encoded(self):
@@ -112,14 +116,34 @@ class Feed:
         else:
             item = copy.deepcopy(message) if not threadable.isInIOThread() else message
         if reactor.running and not threadable.isInIOThread():
-            reactor.callFromThread(self._accept, item)
+            self._handoff.append(item)
+            if not self._drain_due:
+                self._drain_due = True
+                reactor.callFromThread(self._drain)
         else:
             self._accept(item)
+
+    def _drain(self):
+        # Cleared before draining: a message appended from now on either is
+        # taken by this drain or schedules the next one.
+        self._drain_due = False
+        handoff = self._handoff
+        while handoff:
+            self._accept(handoff.popleft())
 
     def _accept(self, item):
         if not self.record:
             self.messages.append(item)
             self._send(item)
+            return
+        if self.buffer_time <= 0 and not len(self._buffer):
+            # Nothing to merge with: the normalized message (a fresh copy)
+            # goes out as it is, without a second copy through the buffer.
+            block_name, timestamps, data, influxdb_tags = item
+            block = {'block_name': block_name, 'data': data, 'timestamps': timestamps}
+            if influxdb_tags is not None:
+                block['influxdb_tags'] = influxdb_tags
+            self._send_record({block_name: block})
             return
         flushed = self._buffer.add(*item)
         if flushed:
