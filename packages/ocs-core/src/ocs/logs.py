@@ -151,10 +151,7 @@ def plain_autobahn_log_text():
     codes would end up in JSON log lines. structlog does the colouring of
     our terminal output. Returns False if this autobahn has no such switch.
     """
-    try:
-        import autobahn.util
-    except ImportError:
-        return False
+    import autobahn.util
     if not hasattr(autobahn.util, '_HAS_CLICK'):
         return False
     autobahn.util._HAS_CLICK = False

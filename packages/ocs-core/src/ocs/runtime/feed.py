@@ -8,7 +8,7 @@ from twisted.python import threadable
 from ocs.runtime import feed_format
 from ocs.runtime.feed_format import (
     verify_data_field_string, enforce_field_name_rules, verify_message_data_type,
-    verify_influxdb_tags, normalize_record_message, BlockBuffer, split_message)
+    verify_influxdb_tags, normalize_record_message, BlockBuffer, new_block, split_message)
 
 __all__ = ['Feed', 'Block']
 
@@ -111,11 +111,12 @@ class Feed:
         Validation happens in the caller's thread, so a bad field name or type
         raises ValueError to the caller; the rest happens in the reactor.
         """
+        in_reactor = threadable.isInIOThread()
         if self.record:
             item = normalize_record_message(message, timestamp)
         else:
-            item = copy.deepcopy(message) if not threadable.isInIOThread() else message
-        if reactor.running and not threadable.isInIOThread():
+            item = message if in_reactor else copy.deepcopy(message)
+        if reactor.running and not in_reactor:
             self._handoff.append(item)
             if not self._drain_due:
                 self._drain_due = True
@@ -139,11 +140,7 @@ class Feed:
         if self.buffer_time <= 0 and not len(self._buffer):
             # Nothing to merge with: the normalized message (a fresh copy)
             # goes out as it is, without a second copy through the buffer.
-            block_name, timestamps, data, influxdb_tags = item
-            block = {'block_name': block_name, 'data': data, 'timestamps': timestamps}
-            if influxdb_tags is not None:
-                block['influxdb_tags'] = influxdb_tags
-            self._send_record({block_name: block})
+            self._send_record({item[0]: new_block(*item)})
             return
         flushed = self._buffer.add(*item)
         if flushed:

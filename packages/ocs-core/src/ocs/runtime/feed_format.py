@@ -5,7 +5,7 @@ import time
 
 __all__ = ['verify_data_field_string', 'enforce_field_name_rules',
            'verify_message_data_type', 'verify_influxdb_tags',
-           'normalize_record_message', 'BlockBuffer', 'split_message',
+           'normalize_record_message', 'new_block', 'BlockBuffer', 'split_message',
            'MAX_MESSAGE_BYTES']
 
 #: The router's default limit on one WAMP message.
@@ -54,15 +54,13 @@ def enforce_field_name_rules(field_name):
     return name[:255]
 
 
-def _is_scalar(v):
-    if isinstance(v, _SCALARS):
-        return True
-    # numpy scalars, without importing numpy
-    return type(v).__module__ == 'numpy' and getattr(v, 'ndim', None) == 0
-
-
 def _is_numpy(value, ndim):
+    """True for a numpy value of ``ndim`` dimensions, without importing numpy."""
     return type(value).__module__ == 'numpy' and getattr(value, 'ndim', None) == ndim
+
+
+def _is_scalar(v):
+    return isinstance(v, _SCALARS) or _is_numpy(v, 0)
 
 
 #: Exact element types a list can hold without looking at each element.
@@ -113,7 +111,7 @@ def _plain_list(values, field):
                                          and getattr(v.dtype, 'kind', '') in 'US'))
     if len(kinds) > 1:
         raise ValueError(f"Field '{field}' mixes strings and numbers in one list.")
-    return [v.item() if type(v).__module__ == 'numpy' else v for v in values]
+    return [_plain_scalar(v) for v in values]
 
 
 def _plain_scalar(value):
@@ -192,12 +190,20 @@ def normalize_record_message(message, timestamp=None):
                                  f"use 'timestamps' for several samples.")
             verify_message_data_type(value, field)
             out[field] = [_plain_scalar(value)]
-    if not set(map(type, timestamps)) <= _TIMESTAMP_TYPES:
+    if not _TIMESTAMP_TYPES.issuperset(map(type, timestamps)):
         for t in timestamps:
             if not isinstance(t, (int, float)) or isinstance(t, bool):
                 raise ValueError(f"Timestamp {t!r} of block '{block_name}' is not a number.")
     verify_influxdb_tags(message)
     return block_name, timestamps, out, message.get('influxdb_tags')
+
+
+def new_block(block_name, timestamps, data, influxdb_tags=None):
+    """One block of a recorded-feed message in its wire form."""
+    block = {'block_name': block_name, 'data': data, 'timestamps': timestamps}
+    if influxdb_tags is not None:
+        block['influxdb_tags'] = influxdb_tags
+    return block
 
 
 class BlockBuffer:
@@ -216,10 +222,7 @@ class BlockBuffer:
             flushed = self.flush()
             block = None
         if block is None:
-            block = {'block_name': block_name, 'data': {k: [] for k in data},
-                     'timestamps': []}
-            if influxdb_tags is not None:
-                block['influxdb_tags'] = influxdb_tags
+            block = new_block(block_name, [], {k: [] for k in data}, influxdb_tags)
             self.blocks[block_name] = block
         if self.first_time is None:
             self.first_time = time.time()
