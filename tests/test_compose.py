@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 import yaml
 
+from ocs.agents.aggregator.checkdata import read_fields
 from ocs.agents.host_manager.docker_testing import find_compose_executable
 from ocs.router import bridge_call
 from ocs.testing import free_port
@@ -167,22 +168,6 @@ class ComposeSite:
         return out
 
 
-def _g3_samples(hk_dir):
-    import so3g
-    import so3g.hk  # noqa: F401
-    sc = so3g.hk.HKArchiveScanner()
-    for f in sorted(glob.glob(os.path.join(str(hk_dir), '*', '*.g3'))):
-        sc.process_file(f)
-    arc = sc.finalize()
-    fields, _ = arc.get_fields()
-    data, timelines = arc.get_data(list(fields))
-    out = {}
-    for tl in timelines.values():
-        for f in tl['fields']:
-            out[f] = (np.asarray(tl['t']), np.asarray(data[f]))
-    return out
-
-
 @pytest.mark.integration
 @pytest.mark.docker
 def test_core_and_agents_record_fakedata_to_g3(built_site, tmp_path):
@@ -212,7 +197,7 @@ def test_core_and_agents_record_fakedata_to_g3(built_site, tmp_path):
         _wait_for(lambda: glob.glob(str(hk / '*' / '*.g3')), 60, ".g3 files")
         _wait_for(lambda: time.time() - start > 12, 30, "12 s of recording")
         site('stop', 'ocs-aggregator', timeout=120)
-        fields = _g3_samples(hk)
+        fields = read_fields([str(hk)])
         for faker, n_ch in (('faker1', 2), ('faker2', 4)):
             names = [f"observatory.{faker}.feeds.false_temperatures.channel_{i:02d}"
                      for i in range(n_ch)]

@@ -32,17 +32,12 @@ def toggle(env, timeout=300):
 
 def g3_samples(hk_dir):
     """Samples per field of faker1 in the .g3 files, read with so3g."""
-    from so3g.hk import HKArchiveScanner
-    files = sorted(hk_dir.rglob('*.g3'))
-    if not files:
+    from ocs.agents.aggregator.checkdata import read_fields
+    if not any(hk_dir.rglob('*.g3')):
         return {}
-    scanner = HKArchiveScanner()
-    for f in files:
-        scanner.process_file(str(f))
-    data = scanner.finalize().simple(
-        [f'observatory.faker1.feeds.false_temperatures.channel_0{i}' for i in range(4)],
-        short_match=False)
-    return {i: len(t) for i, (t, _v) in enumerate(data)}
+    fields = read_fields([str(hk_dir)])
+    return {i: len(fields[f'observatory.faker1.feeds.false_temperatures.channel_0{i}'][0])
+            for i in range(4)}
 
 
 def influx_count(port):

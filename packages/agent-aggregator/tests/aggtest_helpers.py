@@ -2,9 +2,10 @@
 import glob
 import os
 
-import numpy as np
 import so3g
 import so3g.hk  # noqa: F401
+
+from ocs.agents.aggregator.checkdata import read_fields
 
 
 class Clock:
@@ -39,19 +40,8 @@ def g3_files(data_dir):
 
 
 def read_archive(data_dir, files=None):
-    """All fields of all files, through so3g's HKArchiveScanner (one
-    process_file per file, as load_range does)."""
-    sc = so3g.hk.HKArchiveScanner()
-    for f in files or g3_files(data_dir):
-        sc.process_file(f)
-    arc = sc.finalize()
-    fields, _ = arc.get_fields()
-    data, timelines = arc.get_data(list(fields))
-    out = {}
-    for tl in timelines.values():
-        for f in tl['fields']:
-            out[f] = (np.asarray(tl['t']), np.asarray(data[f]))
-    return out
+    """All fields of all files, through so3g's HKArchiveScanner."""
+    return read_fields(files or [str(data_dir)])
 
 
 def frame_types(path):

@@ -37,6 +37,25 @@ def find_files(paths):
     return out
 
 
+def read_fields(paths):
+    """Every field of the HK files under ``paths``, read back with so3g's
+    HKArchiveScanner (the reader analysis code uses).
+
+    Returns ``{field: (times, values)}`` as numpy arrays.
+    """
+    scanner = so3g.hk.HKArchiveScanner()
+    for f in find_files(paths):
+        scanner.process_file(f)
+    archive = scanner.finalize()
+    names, _ = archive.get_fields()
+    data, timelines = archive.get_data(list(names))
+    out = {}
+    for timeline in timelines.values():
+        for f in timeline['fields']:
+            out[f] = (np.asarray(timeline['t']), np.asarray(data[f]))
+    return out
+
+
 def iter_frames(path):
     """Yields the frames of ``path``; stops at a truncated tail.
 
