@@ -39,6 +39,8 @@ import tempfile
 import time
 import traceback
 
+from proc_cpu import CpuMeter  # bench/, beside this script
+
 FORMAT_GOAL = 5e6       # field values/s
 CPU_GOAL = 30.          # % of one core
 N_TS, N_FIELDS = 100, 50
@@ -152,29 +154,6 @@ def bench_format(seconds=6., rounds=6):
 
 
 # -- part 2: end to end --------------------------------------------------------
-class CpuMeter:
-    """CPU time of a process and its descendants."""
-
-    def __init__(self, pid):
-        import psutil
-        self.proc = psutil.Process(pid)
-
-    def cpu(self):
-        import psutil
-        total = 0.
-        try:
-            procs = [self.proc] + self.proc.children(recursive=True)
-        except psutil.NoSuchProcess:
-            return 0.
-        for p in procs:
-            try:
-                t = p.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += t.user + t.system
-        return total
-
-
 def _ops(router, address, action, op, params=None):
     reply = router.call(f'{address}.ops', action, op, params)
     if 'args' not in reply:

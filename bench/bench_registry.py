@@ -38,10 +38,10 @@ import tempfile
 import time
 import traceback
 
-import psutil
 import requests
 
 from ocs.testing import AgentLauncher, RouterProcess
+from proc_cpu import CpuMeter  # bench/, beside this script
 
 CPU_GOAL = 20.          # % of one core
 STALE_GOAL = 2.         # seconds
@@ -69,31 +69,6 @@ class Poller:
         if 'error' in reply:
             return None, t
         return reply['args'][0][2].get('data'), t
-
-
-class CpuMeter:
-    """CPU used by a process and its live descendants (crossbar runs its
-    router in a worker process) between start() and share()."""
-
-    def __init__(self, pid):
-        self.proc = psutil.Process(pid)
-
-    def _cpu(self):
-        total = 0.
-        for p in [self.proc] + self.proc.children(recursive=True):
-            try:
-                t = p.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += t.user + t.system
-        return total
-
-    def start(self):
-        self.c0, self.t0 = self._cpu(), time.monotonic()
-
-    def share(self):
-        """Percent of one core since start()."""
-        return 100. * (self._cpu() - self.c0) / (time.monotonic() - self.t0)
 
 
 def sim_addresses(root, n):
