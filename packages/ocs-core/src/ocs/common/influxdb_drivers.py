@@ -412,16 +412,7 @@ class InfluxBlock:
                 pieces[3 * j + 2::step] = tails
             return ''.join(pieces), n * nf
         # Per-value path: some values (or timestamps) must be left out.
-        names = [name for _, name, _ in self._fields()]
-        for j, col in enumerate(cols.values()):
-            if texts[j] is None:
-                t = []
-                for v in col:
-                    s, why = _value_text(v)
-                    if s is None:
-                        self._note(names[j], why)
-                    t.append(s)
-                texts[j] = t
+        self._fill_value_texts(texts, list(cols.values()))
         parts = []
         count = 0
         for i in range(n):
@@ -434,6 +425,21 @@ class InfluxBlock:
                     parts.append(heads[j] + s + tail)
                     count += 1
         return ''.join(parts), count
+
+    def _fill_value_texts(self, texts, col_list):
+        """Fill ``texts[j]`` left None by the column-at-once conversion with
+        one text per value (None, and a note, for a value with no line
+        protocol form)."""
+        names = [name for _, name, _ in self._fields()]
+        for j, col in enumerate(col_list):
+            if texts[j] is None:
+                t = []
+                for v in col:
+                    text, why = _value_text(v)
+                    if text is None:
+                        self._note(names[j], why)
+                    t.append(text)
+                texts[j] = t
 
     def _groups(self):
         """Fields that can share a line: ``[(prefix, [column index], [name=])]``.
@@ -466,7 +472,6 @@ class InfluxBlock:
         n = len(ts)
         groups = self._groups()
         col_list = list(cols.values())
-        names = [name for _, name, _ in self._fields()]
         tails = [None if x is None else f' {x}\n' for x in ns]
         texts = [_column_text(c) for c in col_list]
         if None not in ns and None not in texts:
@@ -485,15 +490,7 @@ class InfluxBlock:
                 pieces[k::step] = slot
             return ''.join(pieces), n * len(col_list)
         # Per-value path: some values (or timestamps) must be left out.
-        for j, col in enumerate(col_list):
-            if texts[j] is None:
-                t = []
-                for v in col:
-                    text, why = _value_text(v)
-                    if text is None:
-                        self._note(names[j], why)
-                    t.append(text)
-                texts[j] = t
+        self._fill_value_texts(texts, col_list)
         parts = []
         count = 0
         for i in range(n):
