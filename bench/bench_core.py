@@ -20,7 +20,10 @@ measured in the same run on the same router:
    from a worker thread (a blocking Task) against the raw peer publishing
    from a worker thread, and from the reactor against the raw peer's reactor
    loop. Recorded feed messages of 100 fields x 100 samples (target >= 0.9x)
-   and of one value (target >= 0.95x).
+   and of one value (target >= 0.95x). The raw peer offers autobahn's
+   default serializers (CBOR first); OCS agents offer MessagePack first.
+   A second raw peer that speaks MessagePack gives same-serializer ratios
+   as information, so the serializer's share of a ratio can be seen.
 3. Agent process start to first answered get_api (target < 0.35 s), SIGINT
    to exit (target < 1 s), idle resident memory vs a bare autobahn process
    that just joins the realm (target within 5 %).
@@ -68,6 +71,10 @@ from ocs.testing import RouterProcess  # noqa: E402
 AGENT_ID = 'bench-agent'
 START_ID = 'bench-start'
 RAW_NAME = 'bench-raw'
+#: A second raw peer that offers the router only MessagePack, the serializer
+#: OCS agents prefer: feed figures against it show what the serializer alone
+#: is worth (information; the targets are against the default raw peer).
+RAW_MP_NAME = 'bench-raw-mp'
 PYTHON = sys.executable
 
 
@@ -307,6 +314,7 @@ class FeedBench:
         self.sess = sess
         self.agent = f'{root}.{AGENT_ID}'
         self.raw = f'{root}.{RAW_NAME}'
+        self.sources = {'agent': self.agent, 'raw': self.raw, 'rawmp': f'{root}.{RAW_MP_NAME}'}
         self.batch = batch
         self.timeout = timeout
         self.counters = {}
@@ -318,14 +326,14 @@ class FeedBench:
         feeds = dict(api['feeds'])
         for kind in payloads.KINDS:
             self.feed_encoded[kind] = feeds[kind]
-            for src in (self.agent, self.raw):
+            for src in self.sources.values():
                 c = Counter()
                 self.counters[(src, kind)] = c
                 yield self.sess.subscribe(c.on_event, f'{src}.feeds.{kind}')
 
     @inlineCallbacks
     def run(self, variant, kind, n):
-        src = self.agent if variant.startswith('agent') else self.raw
+        src = self.sources[variant.split('-')[0]]
         counter = self.counters[(src, kind)]
         done = counter.arm(n, self.timeout)
         ops = self.agent + '.ops'
@@ -336,7 +344,7 @@ class FeedBench:
                                   {'n': n, 'kind': kind, 'batch': self.batch[kind]})
         else:
             mode = variant.split('-')[1]
-            call = self.sess.call(self.raw + '.publish', f'{self.raw}.feeds.{kind}', n,
+            call = self.sess.call(src + '.publish', f'{src}.feeds.{kind}', n,
                                   kind, self.batch[kind], self.feed_encoded[kind], mode)
         yield done
         started = yield call
@@ -459,11 +467,14 @@ def main(argv=None):
                    '--realm', router.realm, '--root', root, '--mode']
         agent = procs.start(agent_cmd + [AGENT_ID], 'agent')
         raw = procs.start(raw_cmd + ['peer', '--name', RAW_NAME], 'raw-peer')
+        raw_mp = procs.start(raw_cmd + ['peer', '--name', RAW_MP_NAME,
+                                        '--serializer', 'msgpack'], 'raw-peer-msgpack')
         reactor_thread.start()
         sess = blocking(connect_driver, router.ws_url, router.realm)
         agent_addr = f'{root}.{AGENT_ID}'
         raw_noop = f'{root}.{RAW_NAME}.noop'
-        for p, proc_, a in ((agent, agent_addr, ['get_api']), (raw, raw_noop, [])):
+        for p, proc_, a in ((agent, agent_addr, ['get_api']), (raw, raw_noop, []),
+                            (raw_mp, f'{root}.{RAW_MP_NAME}.noop', [])):
             try:
                 blocking(wait_answer, sess, proc_, a)
             except Exception as e:
@@ -524,7 +535,8 @@ def main(argv=None):
             import shutil
             shutil.rmtree(tmp, ignore_errors=True)
         else:
-            print(f'logs kept in {tmp}')
+            print(f'logs kept in {tmp} (exit codes: '
+                  f'{", ".join(f"{p.bench_name} {p.returncode}" for p in procs.procs)})')
 
 
 def report_rtt(summary, name, op_t, fl_t, target):
@@ -544,7 +556,8 @@ def bench_feeds(summary, sess, root, args):
     blocking(fb.setup)
     sizes = {'large': args.large_n, 'small': args.small_n}
     targets = {'large': 0.9, 'small': 0.95}
-    variants = ['raw-reactor', 'agent-thread', 'agent-reactor', 'raw-thread']
+    variants = ['raw-reactor', 'agent-thread', 'rawmp-thread', 'agent-reactor',
+                'rawmp-reactor', 'raw-thread']
     for kind in payloads.KINDS:
         n = sizes[kind]
         print(f'[2] feed throughput, {kind} messages '
@@ -556,6 +569,7 @@ def bench_feeds(summary, sess, root, args):
             _, firsts[v] = blocking(fb.run, v, kind, max(20, n // 10))
         check_same_wire(firsts['agent-thread'], firsts['raw-reactor'], kind)
         check_same_wire(firsts['agent-reactor'], firsts['raw-thread'], kind)
+        check_same_wire(firsts['rawmp-reactor'], firsts['rawmp-thread'], kind)
         rates = {v: [] for v in variants}
         for r in range(args.rounds):
             order = variants if r % 2 == 0 else variants[::-1]
@@ -571,6 +585,12 @@ def bench_feeds(summary, sess, root, args):
             print(f'     {v} / {fl} = {ratio:.3f} (target >= {targets[kind]})')
             summary.add(f'2 feed {kind} {v}', f'{med[v]:.0f} msg/s', f'{med[fl]:.0f} msg/s',
                         ratio, f'>= {targets[kind]}x', ratio >= targets[kind])
+        for way in ('thread', 'reactor'):
+            v, fl = f'agent-{way}', f'rawmp-{way}'
+            ratio = med[v] / med[fl]
+            print(f'     {v} / {fl} = {ratio:.3f} (same serializer, information)')
+            summary.add(f'2 feed {kind} {v} vs msgpack raw', f'{med[v]:.0f} msg/s',
+                        f'{med[fl]:.0f} msg/s', ratio, '(info)', None)
         summary.add(f'2 feed {kind} raw-thread/raw-reactor', f"{med['raw-thread']:.0f} msg/s",
                     f"{med['raw-reactor']:.0f} msg/s", med['raw-thread'] / med['raw-reactor'],
                     '(info)', None)

@@ -4,7 +4,7 @@ the OCS runtime against. No ``ocs`` import.
 Run::
 
     python bench/core/raw_peer.py --url WS --realm REALM --name bench-raw \
-        --root observatory [--mode peer|bare]
+        --root observatory [--mode peer|bare] [--serializer default|msgpack]
 
 ``--mode peer`` registers ``<root>.<name>.noop`` (returns None at once) and
 ``<root>.<name>.publish(topic, n, kind, batch, feed, mode)``, which publishes
@@ -16,6 +16,11 @@ positional argument, from the reactor (``mode='reactor'``, with
 ``--mode bare`` only joins the realm and registers ``<root>.<name>``
 (returns the PID), so a caller can see that it is up: the memory and
 start-up floor.
+
+``--serializer default`` offers the router autobahn's own list (CBOR
+first), as any plain autobahn program does; ``msgpack`` offers only
+MessagePack, which OCS agents prefer, to show how much of a difference
+comes from the serializer alone.
 """
 import argparse
 import os
@@ -76,11 +81,17 @@ def main(argv=None):
     p.add_argument('--root', required=True)
     p.add_argument('--name', required=True)
     p.add_argument('--mode', choices=['peer', 'bare'], default='peer')
+    p.add_argument('--serializer', choices=['default', 'msgpack'], default='default')
     args = p.parse_args(argv)
+    serializers = None
+    if args.serializer == 'msgpack':
+        from autobahn.wamp.serializer import MsgPackSerializer
+        serializers = [MsgPackSerializer()]
     cls = RawPeer if args.mode == 'peer' else BarePeer
     extra = {'root': args.root, 'name': args.name}
     factory = WampWebSocketClientFactory(
-        lambda: cls(ComponentConfig(args.realm, extra)), url=args.url)
+        lambda: cls(ComponentConfig(args.realm, extra)), url=args.url,
+        serializers=serializers)
     u = urlparse(args.url)
     d = TCP4ClientEndpoint(reactor, u.hostname, u.port, timeout=5).connect(factory)
 

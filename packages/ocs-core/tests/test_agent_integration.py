@@ -258,3 +258,27 @@ def test_second_agent_with_same_address_exits_clearly(ocs_router, run_agent, pro
     assert code != 0
     assert 'another agent is already registered at observatory.probe1' in twin.log_tail()
     assert probe.get_api()['agent_class'] == 'ProbeAgent'
+
+
+def test_agents_speak_msgpack_and_cbor_on_request(ocs_router, run_agent):
+    """Agents offer MessagePack first; OCS_WAMP_SERIALIZER=cbor carries the
+    integers MessagePack cannot (beyond 64 bits) through the router; a bad
+    value stops the agent with a message naming the variable."""
+    default = run_agent('ser1', 'ProbeAgent', module=PROBE, env=PROBE_ENV)
+    assert '(serializer msgpack)' in default.log_tail(200)
+    for v in (2 ** 64 - 1, -2 ** 63):        # the ends of MessagePack's range
+        ops(ocs_router, default, 'start', 'echo', {'value': v})
+        assert ops(ocs_router, default, 'wait', 'echo', None, 5)[2]['data'] == {'value': v}
+
+    cbor = run_agent('ser2', 'ProbeAgent', module=PROBE,
+                     env=dict(PROBE_ENV, OCS_WAMP_SERIALIZER='cbor'))
+    assert '(serializer cbor)' in cbor.log_tail(200)
+    ops(ocs_router, cbor, 'start', 'echo', {'value': 2 ** 70})
+    assert ops(ocs_router, cbor, 'wait', 'echo', None, 5)[2]['data'] == {'value': 2 ** 70}
+
+    bad = run_agent('ser3', 'ProbeAgent', module=PROBE,
+                    env=dict(PROBE_ENV, OCS_WAMP_SERIALIZER='xml'), wait=False)
+    assert bad.proc.wait(15) != 0
+    log = bad.log_tail(80)
+    assert "OCS_WAMP_SERIALIZER='xml' is not a WAMP serializer" in log, log
+    assert 'Traceback' not in log, log

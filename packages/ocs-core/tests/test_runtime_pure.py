@@ -264,6 +264,24 @@ def test_message_data_types_fast_path_and_errors():
         ff.verify_message_data_type(np.array([[1], [2, 3]], dtype=object), 'v')
 
 
+def test_plain_number_lists_keep_their_values_and_types():
+    """The C-speed check (sum from 0.0) only decides; the copy holds the
+    caller's own objects, so ints stay ints and bools stay bools."""
+    values = [1, 2.5, True, 2 ** 80, float('nan'), float('inf'), -float('inf')]
+    out = ff._plain_list(values, 'v')
+    assert out is not values
+    assert [type(v) for v in out] == [int, float, bool, int, float, float, float]
+    assert out[:4] == [1, 2.5, True, 2 ** 80]
+    assert ff._all_plain_numbers(values) and ff._all_plain_numbers([])
+    # Anything else is left to the element-by-element check.
+    for odd in (['a'], [None], [1.0, 1j], [np.float64(1.0)], [1.0, {}], [10 ** 400]):
+        assert not ff._all_plain_numbers(odd), odd
+    with pytest.raises(ValueError, match=r"Field 'v' has an element of type complex"):
+        ff.verify_message_data_type([1.0, 1j], 'v')
+    assert ff._plain_list([np.float64(1.0), 2], 'v') == [1.0, 2]
+    assert ff._plain_list([10 ** 400], 'v') == [10 ** 400]
+
+
 def test_normalize_makes_numpy_values_plain_python():
     """numpy values would make the serializer fail on the wire (CBOR cannot
     encode numpy.int64): they leave normalize as plain Python values."""

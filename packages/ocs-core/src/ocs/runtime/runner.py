@@ -14,6 +14,7 @@ from twisted.internet.endpoints import TCP4ClientEndpoint, SSL4ClientEndpoint
 from ocs import logs
 from ocs.runtime.agent import OCSAgent
 from ocs.runtime.reconnect import Reconnector
+from ocs.runtime.wire import preferred_serializers
 
 __all__ = ['AgentRunner', 'init_site_agent']
 
@@ -78,9 +79,14 @@ class AgentRunner:
             def factory_fn():
                 return make(ComponentConfig(self.realm, self.extra))
             session = None
-        factory = WampWebSocketClientFactory(factory_fn, url=self.url)
+        try:
+            endpoint, serializers = _endpoint(self.url), preferred_serializers()
+        except ValueError as e:
+            log.error(f'cannot start the agent: {e}')
+            raise SystemExit(f'ocs agent: {e}') from None
+        factory = WampWebSocketClientFactory(factory_fn, url=self.url, serializers=serializers)
         factory.setProtocolOptions(autoPingInterval=10, autoPingTimeout=5)
-        self._service = Reconnector(_endpoint(self.url), factory, initial=RETRY_INITIAL_S,
+        self._service = Reconnector(endpoint, factory, initial=RETRY_INITIAL_S,
                                     factor=RETRY_FACTOR, maximum=RETRY_MAX_S,
                                     jitter=RETRY_JITTER_S)
         self._session = session
