@@ -278,11 +278,15 @@ class OCSAgent(ApplicationSession):
         confirms it. The router handles a session's messages in order, so
         one acknowledged publication confirms every one sent before it:
         only a publication sent while no acknowledgement is awaited asks
-        for one (heartbeats too), which costs one PUBLISHED per round trip
-        instead of one per message.
+        for one, which costs one PUBLISHED per round trip instead of one per
+        message. An untracked one (a heartbeat) asks only when tracked
+        messages wait for confirmation: taking the slot otherwise would
+        leave a feed message sent just after it unconfirmed until the next
+        publication, and sent again (a duplicate) if the router went away
+        meanwhile.
         """
         topic, message, encoded = item
-        want_ack = not self._ack_pending
+        want_ack = not self._ack_pending and (track or bool(self._in_flight))
         try:
             # One positional argument, the pair (message, feed): the wire
             # form every existing OCS subscriber expects.
