@@ -1,22 +1,11 @@
 """The WAMP serializers an agent offers the router, best first."""
 import os
 
-import txaio
-txaio.use_twisted()     # before autobahn's serializers take txaio's clock
-
-from autobahn.wamp.serializer import CBORSerializer, JsonSerializer  # noqa: E402
-
-try:
-    from autobahn.wamp.serializer import MsgPackSerializer  # noqa: E402
-except ImportError:                       # autobahn without msgpack
-    MsgPackSerializer = None
-
 __all__ = ['SERIALIZER_ENV', 'preferred_serializers']
 
 #: Environment variable naming the serializer to offer first.
 SERIALIZER_ENV = 'OCS_WAMP_SERIALIZER'
 _ORDER = ('msgpack', 'cbor', 'json')
-_CLASSES = {'msgpack': MsgPackSerializer, 'cbor': CBORSerializer, 'json': JsonSerializer}
 
 
 def preferred_serializers(first=None):
@@ -40,13 +29,21 @@ def preferred_serializers(first=None):
     Raises:
         ValueError: naming the variable and the choices, for any other value.
     """
+    # Imported here, as autobahn's factory does, not when ocs loads: the
+    # serializers pull in numpy (via flatbuffers), and loading it early
+    # leaves an idle agent 0.9 MiB larger.
+    import txaio
+    txaio.use_twisted()     # before autobahn's serializers take txaio's clock
+    from autobahn.wamp import serializer
+    classes = {'msgpack': getattr(serializer, 'MsgPackSerializer', None),
+               'cbor': serializer.CBORSerializer, 'json': serializer.JsonSerializer}
     from_env = first is None
     first = (os.environ.get(SERIALIZER_ENV, '') if from_env else first).strip().lower() \
         or 'msgpack'
-    if first not in _CLASSES or _CLASSES[first] is None:
+    if first not in classes or classes[first] is None:
         where = f'{SERIALIZER_ENV}={first!r}' if from_env else f'serializer {first!r}'
-        usable = [n for n in _ORDER if _CLASSES[n] is not None]
+        usable = [n for n in _ORDER if classes[n] is not None]
         raise ValueError(f"{where} is not a WAMP serializer this agent can use; "
                          f"expected one of {usable}.")
     order = [first] + [n for n in _ORDER if n != first]
-    return [_CLASSES[n]() for n in order if _CLASSES[n] is not None]
+    return [classes[n]() for n in order if classes[n] is not None]
