@@ -54,6 +54,7 @@ CORE = HERE / 'core'
 sys.path.insert(0, str(CORE))
 
 import payloads  # noqa: E402  (bench/core)
+from proc_cpu import CpuMeter  # noqa: E402  (bench/)
 import requests  # noqa: E402
 from autobahn.twisted.wamp import ApplicationSession  # noqa: E402
 from autobahn.twisted.websocket import WampWebSocketClientFactory  # noqa: E402
@@ -123,11 +124,14 @@ class Processes:
         return p
 
     @staticmethod
-    def stop(p, timeout=5.0):
-        """SIGINT, then SIGKILL after ``timeout``; returns the exit code."""
+    def stop(p, timeout=5.0, signalled=False):
+        """SIGINT (unless ``signalled``), then SIGKILL after ``timeout``;
+        returns the exit code. A second SIGINT would kill a peer that is
+        already shutting down (Twisted restores the default handler)."""
         if p.poll() is None:
             try:
-                os.kill(p.pid, signal.SIGINT)
+                if not signalled:
+                    os.kill(p.pid, signal.SIGINT)
             except ProcessLookupError:
                 pass
             try:
@@ -145,7 +149,7 @@ class Processes:
                 except ProcessLookupError:
                     pass
         for p in self.procs:
-            self.stop(p)
+            self.stop(p, signalled=True)
 
     def tail(self, p, lines=30):
         try:
@@ -506,7 +510,8 @@ def main(argv=None):
                         mc / mb, '< 10 ms', mc < 10.0)
 
         if 'feed' in parts:
-            bench_feeds(summary, sess, root, args)
+            bench_feeds(summary, sess, root, args, {'agent': agent.pid, 'raw': raw.pid,
+                                                    'rawmp': raw_mp.pid, 'router': router.pid})
 
         if 'start' in parts:
             bench_start(summary, procs, sess, root, agent_cmd, raw_cmd, args)
@@ -550,7 +555,10 @@ def report_rtt(summary, name, op_t, fl_t, target):
     summary.add(name + ' p95', f'{po:.3f} ms', f'{pf:.3f} ms', po / pf, '(info)', None)
 
 
-def bench_feeds(summary, sess, root, args):
+def bench_feeds(summary, sess, root, args, pids):
+    """``pids``: 'agent', 'raw', 'rawmp' and 'router' (CPU per message is
+    printed for the publisher and the router, as information)."""
+    meters = {name: CpuMeter(pid) for name, pid in pids.items()}
     batch = {'large': 1, 'small': 20}
     fb = FeedBench(sess, root, batch, timeout=60.0)
     blocking(fb.setup)
@@ -571,14 +579,21 @@ def bench_feeds(summary, sess, root, args):
         check_same_wire(firsts['agent-reactor'], firsts['raw-thread'], kind)
         check_same_wire(firsts['rawmp-reactor'], firsts['rawmp-thread'], kind)
         rates = {v: [] for v in variants}
+        cpu = {v: [] for v in variants}
         for r in range(args.rounds):
             order = variants if r % 2 == 0 else variants[::-1]
             for v in order:
+                pub, router = meters[v.split('-')[0]], meters['router']
+                c0 = pub.cpu(), router.cpu()
                 rate, _ = blocking(fb.run, v, kind, n)
                 rates[v].append(rate)
+                cpu[v].append(((pub.cpu() - c0[0]) / n * 1e6, (router.cpu() - c0[1]) / n * 1e6))
         med = {v: statistics.median(x) for v, x in rates.items()}
         for v in variants:
-            print(f'     {v:<14} median {med[v]:9.1f} msg/s  '
+            pub_us = statistics.median(c[0] for c in cpu[v])
+            router_us = statistics.median(c[1] for c in cpu[v])
+            print(f'     {v:<14} median {med[v]:9.1f} msg/s  CPU/msg: publisher '
+                  f'{pub_us:6.0f} µs, router {router_us:6.0f} µs  '
                   f'(runs: {", ".join(f"{x:.0f}" for x in rates[v])})')
         for v, fl in (('agent-thread', 'raw-thread'), ('agent-reactor', 'raw-reactor')):
             ratio = med[v] / med[fl]
