@@ -212,6 +212,22 @@ def test_split_message_keeps_every_sample_in_order():
     assert ff.split_message(small) == [small]
 
 
+
+def test_split_message_sizes_strings_by_the_longest():
+    """A string field whose first value is short must not hide long ones:
+    every part stays under the limit (the router refuses a larger message
+    whole), in bytes of UTF-8 too."""
+    import json
+    n = 100
+    values = ['ok'] + ['\u00e9' * 10000] * (n - 1)      # 2 bytes per character
+    msg = {'s': {'block_name': 's', 'timestamps': [float(i) for i in range(n)],
+                 'data': {'status': values}}}
+    parts = ff.split_message(msg, max_bytes=1 << 20)
+    assert len(parts) > 1
+    for p in parts:
+        assert len(json.dumps(p, ensure_ascii=False).encode()) < (1 << 20)
+    assert [v for p in parts for v in p['s']['data']['status']] == values
+
 # -- outbox --------------------------------------------------------------------
 def test_outbox_bounded_and_counted():
     box = Outbox(3)

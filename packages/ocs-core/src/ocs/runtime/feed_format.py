@@ -257,11 +257,13 @@ class BlockBuffer:
 
 
 def _value_bytes(values):
+    """Bytes one sample of a field may take: 24 for a number; for strings
+    the longest one's UTF-8 length (a short first string must not hide long
+    later ones)."""
     if not values:
         return 4
-    v = values[0]
-    if isinstance(v, str):
-        return len(v.encode('utf-8', 'replace')) + 4
+    if isinstance(values[0], str):
+        return max(len(v.encode('utf-8', 'replace')) for v in values) + 4
     return 24
 
 
