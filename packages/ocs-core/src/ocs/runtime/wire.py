@@ -19,8 +19,9 @@ def preferred_serializers(first=None):
 
     MessagePack carries integers from -2**63 to 2**64 - 1 only: the router
     cannot pass a larger one to a MessagePack peer (it logs "Integer value
-    out of range" and the call is never answered). A site that sends such
-    integers sets ``OCS_WAMP_SERIALIZER=cbor``.
+    out of range"; a call is never answered, an event is not delivered to
+    that peer). A site that sends such integers sets
+    ``OCS_WAMP_SERIALIZER=cbor``.
 
     Args:
         first (str): 'msgpack', 'cbor' or 'json'; by default the value of
