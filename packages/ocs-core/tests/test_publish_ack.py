@@ -1,4 +1,5 @@
-"""Which feed publications ask the router for an acknowledgement.
+"""Which feed publications ask the router for an acknowledgement, and
+what a feed refuses before anything is sent.
 
 The agent's ``publish`` is replaced by a recorder returning Deferreds the
 test fires itself (standing in for the router's PUBLISHED); the real
@@ -61,3 +62,13 @@ def test_lost_router_requeues_only_unconfirmed(agent):
     data.publish_message({'x': 2})
     agent._lost_router()
     assert [item[1] for item in agent.outbox._items] == [{'x': 2}]
+
+
+def test_sample_over_the_router_limit_is_refused_at_publish(agent):
+    agent.register_feed('rec', record=True)
+    rec = agent.feeds['rec']
+    rec.publish_message({'block_name': 'b', 'timestamp': 1.0, 'data': {'s': 'x' * 1000}})
+    with pytest.raises(ValueError, match=r"field 's'.*a sample cannot be split"):
+        rec.publish_message({'block_name': 'b', 'timestamp': 2.0,
+                             'data': {'s': 'x' * (2 << 20)}})
+    assert [name for name, _ in agent.sent] == ['rec']

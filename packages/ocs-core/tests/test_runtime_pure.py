@@ -228,6 +228,14 @@ def test_split_message_sizes_strings_by_the_longest():
         assert len(json.dumps(p, ensure_ascii=False).encode()) < (1 << 20)
     assert [v for p in parts for v in p['s']['data']['status']] == values
 
+
+def test_a_sample_over_the_limit_is_refused_naming_the_field():
+    ff.check_sample_fits('b', {'x': [1.0] * 3, 's': ['a' * 1000] * 3}, max_bytes=2000)
+    with pytest.raises(ValueError, match=r"One sample of block 'b' takes about \d+ bytes "
+                                         r"\(field 's': 3004\), over the router's message "
+                                         r"limit of 2000 bytes"):
+        ff.check_sample_fits('b', {'x': [1.0], 's': ['ok', 'a' * 3000]}, max_bytes=2000)
+
 # -- outbox --------------------------------------------------------------------
 def test_outbox_bounded_and_counted():
     box = Outbox(3)

@@ -8,7 +8,8 @@ from twisted.python import threadable
 from ocs.runtime import feed_format
 from ocs.runtime.feed_format import (
     verify_data_field_string, enforce_field_name_rules, verify_message_data_type,
-    verify_influxdb_tags, normalize_record_message, BlockBuffer, new_block, split_message)
+    verify_influxdb_tags, normalize_record_message, check_sample_fits, BlockBuffer,
+    new_block, split_message)
 
 __all__ = ['Feed', 'Block']
 
@@ -108,12 +109,14 @@ class Feed:
     def publish_message(self, message, timestamp=None):
         """Publish ``message`` (see the reference for the recorded format).
 
-        Validation happens in the caller's thread, so a bad field name or type
-        raises ValueError to the caller; the rest happens in the reactor.
+        Validation happens in the caller's thread, so a bad field name or
+        type, or one sample larger than the router's message limit, raises
+        ValueError to the caller; the rest happens in the reactor.
         """
         in_reactor = threadable.isInIOThread()
         if self.record:
             item = normalize_record_message(message, timestamp)
+            check_sample_fits(item[0], item[2], self.max_message_bytes)
         else:
             item = message if in_reactor else copy.deepcopy(message)
         if reactor.running and not in_reactor:

@@ -6,7 +6,7 @@ import time
 __all__ = ['verify_data_field_string', 'enforce_field_name_rules',
            'verify_message_data_type', 'verify_influxdb_tags',
            'normalize_record_message', 'new_block', 'BlockBuffer', 'split_message',
-           'MAX_MESSAGE_BYTES']
+           'MAX_MESSAGE_BYTES', 'check_sample_fits']
 
 #: The router's default limit on one WAMP message.
 MAX_MESSAGE_BYTES = 1 << 20
@@ -265,6 +265,19 @@ def _value_bytes(values):
     if isinstance(values[0], str):
         return max(len(v.encode('utf-8', 'replace')) for v in values) + 4
     return 24
+
+
+def check_sample_fits(block_name, data, max_bytes=MAX_MESSAGE_BYTES):
+    """Raise ValueError if one sample of ``data`` (field -> list of values)
+    may exceed ``max_bytes``: messages are split between samples, never
+    inside one, so the router would refuse it whole."""
+    sizes = {field: _value_bytes(values) for field, values in data.items()}
+    if 24 + sum(sizes.values()) > max_bytes:
+        field = max(sizes, key=sizes.get)
+        raise ValueError(f"One sample of block '{block_name}' takes about "
+                         f"{24 + sum(sizes.values())} bytes (field '{field}': "
+                         f"{sizes[field]}), over the router's message limit of "
+                         f"{max_bytes} bytes; a sample cannot be split.")
 
 
 def estimate_block_bytes(block):
