@@ -100,10 +100,9 @@ class OCSAgent(ApplicationSession):
 
     @inlineCallbacks
     def onJoin(self, details):
-        serializer = getattr(getattr(self._transport, '_serializer', None),
-                             'SERIALIZER_ID', 'unknown')
         self.log.info('joined realm {realm} as {address} (serializer {serializer})',
-                      realm=details.realm, address=self.agent_address, serializer=serializer)
+                      realm=details.realm, address=self.agent_address,
+                      serializer=details.serializer)
         try:
             yield self.register(self._ops_handler, self.agent_address + '.ops')
             yield self.register(self._management_handler, self.agent_address)
