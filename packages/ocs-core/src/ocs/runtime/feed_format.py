@@ -272,12 +272,12 @@ def check_sample_fits(block_name, data, max_bytes=MAX_MESSAGE_BYTES):
     may exceed ``max_bytes``: messages are split between samples, never
     inside one, so the router would refuse it whole."""
     sizes = {field: _value_bytes(values) for field, values in data.items()}
-    if 24 + sum(sizes.values()) > max_bytes:
+    total = 24 + sum(sizes.values())
+    if total > max_bytes:
         field = max(sizes, key=sizes.get)
-        raise ValueError(f"One sample of block '{block_name}' takes about "
-                         f"{24 + sum(sizes.values())} bytes (field '{field}': "
-                         f"{sizes[field]}), over the router's message limit of "
-                         f"{max_bytes} bytes; a sample cannot be split.")
+        raise ValueError(f"One sample of block '{block_name}' takes about {total} bytes "
+                         f"(field '{field}': {sizes[field]}), over the router's message "
+                         f"limit of {max_bytes} bytes; a sample cannot be split.")
 
 
 def estimate_block_bytes(block):
