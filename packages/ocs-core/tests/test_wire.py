@@ -35,3 +35,39 @@ def test_unknown_serializer_is_named(monkeypatch):
         preferred_serializers()
     with pytest.raises(ValueError, match=r"serializer 'xml' is not"):
         preferred_serializers('xml')
+
+
+def run_python(code):
+    """Run ``code`` in a fresh interpreter (this one has loaded numpy and
+    autobahn's serializers already); returns its stdout."""
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_serializers_load_without_numpy():
+    # numpy is installed here (the aggregator needs it), so autobahn's
+    # FlatBuffers would import it; an agent that does not use numpy must not
+    # pay for it, and autobahn.flatbuffers stays importable afterwards.
+    out = run_python(
+        "import sys\n"
+        "import ocs.ocs_agent\n"       # as an agent does: autobahn's WAMP loaded
+        "from ocs.runtime.wire import preferred_serializers\n"
+        "names = [s.SERIALIZER_ID for s in preferred_serializers()]\n"
+        "print(names, 'numpy' in sys.modules)\n"
+        "from autobahn import flatbuffers\n"
+        "print(flatbuffers.Builder.__name__, 'numpy' in sys.modules)\n")
+    assert out.splitlines() == ["['msgpack', 'cbor', 'json'] False", 'Builder True']
+
+
+def test_nothing_hidden_once_numpy_is_loaded():
+    out = run_python(
+        "import numpy\n"
+        "from ocs.runtime.wire import preferred_serializers\n"
+        "preferred_serializers()\n"
+        "from autobahn.wamp import serializer\n"
+        "print(hasattr(serializer, 'FlatBuffersSerializer'))\n")
+    assert out == 'True'

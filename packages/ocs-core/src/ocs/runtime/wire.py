@@ -1,5 +1,7 @@
 """The WAMP serializers an agent offers the router, best first."""
+import importlib.util
 import os
+import sys
 
 __all__ = ['SERIALIZER_ENV', 'preferred_serializers']
 
@@ -30,12 +32,7 @@ def preferred_serializers(first=None):
     Raises:
         ValueError: naming the variable and the choices, for any other value.
     """
-    # Imported here, as autobahn's factory does, not when ocs loads: the
-    # serializers pull in numpy (via flatbuffers), and loading it early
-    # leaves an idle agent 0.9 MiB larger.
-    import txaio
-    txaio.use_twisted()     # before autobahn's serializers take txaio's clock
-    from autobahn.wamp import serializer
+    serializer = _serializer_module()
     classes = {'msgpack': getattr(serializer, 'MsgPackSerializer', None),
                'cbor': serializer.CBORSerializer, 'json': serializer.JsonSerializer}
     from_env = first is None
@@ -48,3 +45,47 @@ def preferred_serializers(first=None):
                          f"expected one of {usable}.")
     order = [first] + [n for n in _ORDER if n != first]
     return [classes[n]() for n in order if classes[n] is not None]
+
+
+#: autobahn's vendored FlatBuffers, which imports numpy whenever it is installed.
+_FLATBUFFERS = 'autobahn.flatbuffers'
+
+
+def _serializer_module():
+    """``autobahn.wamp.serializer``, loaded without numpy when nothing has
+    loaded numpy yet.
+
+    autobahn defines every serializer in that one module, FlatBuffers among
+    them, and the FlatBuffers class body loads autobahn's vendored
+    FlatBuffers runtime, which imports numpy whenever numpy is installed
+    (``autobahn.wamp.message`` registers that runtime as a lazy module, but
+    the serializer module executes it at once). Agents never offer
+    FlatBuffers, and for an agent that does not use numpy the import costs
+    about 0.18 s of start-up and 12 MiB of resident memory (2-core
+    development machine). So the module is loaded with
+    ``autobahn.flatbuffers`` marked unimportable (``None`` in
+    ``sys.modules`` makes ``import`` raise ImportError, which autobahn takes
+    as "FlatBuffers not installed"), and the previous entry is put back at
+    once: code that imports ``autobahn.flatbuffers`` later gets it. The only
+    lasting difference is that ``autobahn.wamp.serializer`` has no
+    ``FlatBuffersSerializer`` in this process. Nothing is hidden when numpy
+    is already loaded or not installed.
+
+    Imported here, as autobahn's own factory does, not when ``ocs`` loads.
+    """
+    import txaio
+    txaio.use_twisted()     # before autobahn's serializers take txaio's clock
+    hide = ('autobahn.wamp.serializer' not in sys.modules and 'numpy' not in sys.modules
+            and importlib.util.find_spec('numpy') is not None)
+    if hide:
+        before = sys.modules.get(_FLATBUFFERS)
+        sys.modules[_FLATBUFFERS] = None
+    try:
+        from autobahn.wamp import serializer
+    finally:
+        if hide and sys.modules.get(_FLATBUFFERS, 0) is None:
+            if before is None:
+                del sys.modules[_FLATBUFFERS]
+            else:
+                sys.modules[_FLATBUFFERS] = before
+    return serializer
