@@ -58,9 +58,16 @@ def test_serializers_load_without_numpy():
         "from ocs.runtime.wire import preferred_serializers\n"
         "names = [s.SERIALIZER_ID for s in preferred_serializers()]\n"
         "print(names, 'numpy' in sys.modules)\n"
+        # a second WAMP client with autobahn's default serializers still works
+        "from autobahn.twisted.websocket import WampWebSocketClientFactory\n"
+        "f = WampWebSocketClientFactory(lambda: None, url='ws://127.0.0.1:1/ws')\n"
+        "print(' '.join(f.protocols))\n"
         "from autobahn import flatbuffers\n"
         "print(flatbuffers.Builder.__name__, 'numpy' in sys.modules)\n")
-    assert out.splitlines() == ["['msgpack', 'cbor', 'json'] False", 'Builder True']
+    lines = out.splitlines()
+    assert lines[0] == "['msgpack', 'cbor', 'json'] False"
+    assert {'wamp.2.cbor', 'wamp.2.msgpack', 'wamp.2.json'} <= set(lines[1].split())
+    assert lines[2] == 'Builder True'
 
 
 def test_nothing_hidden_once_numpy_is_loaded():
