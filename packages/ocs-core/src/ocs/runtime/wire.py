@@ -69,7 +69,9 @@ def _serializer_module():
     once: code that imports ``autobahn.flatbuffers`` later gets it. The only
     lasting difference is that ``autobahn.wamp.serializer`` has no
     ``FlatBuffersSerializer`` in this process. Nothing is hidden when numpy
-    is already loaded or not installed.
+    is already loaded or not installed. (Another thread importing
+    ``autobahn.flatbuffers`` during those few milliseconds would get an
+    ImportError; the runner calls this before the agent's operations run.)
 
     Imported here, as autobahn's own factory does, not when ``ocs`` loads.
     """
