@@ -1,12 +1,10 @@
 """AccessGate: the agent side of access control (pure logic, no router)."""
-import subprocess
-import sys
-
 import pytest
 
 from ocs import access
 from ocs.access import CredLevel
 from ocs.runtime.access_gate import AccessGate
+from ocs.testing import run_python
 
 
 @pytest.mark.parametrize('policy', [None, '', 'none', ' none '])
@@ -31,9 +29,7 @@ def test_open_policy_does_not_load_the_rule_machinery():
             "g = AccessGate('none', 'a1', 'X')\n"
             "g.check(None, 3, 'op', 'start', caller='c')\n"
             "print(sorted(m for m in sys.modules if m.startswith('ocs.access.')))\n")
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                         check=True).stdout.strip()
-    assert out == "['ocs.access.levels']"
+    assert run_python(code) == "['ocs.access.levels']"
 
 
 def test_override_policy_levels_refusal_and_throttle():

@@ -1,12 +1,6 @@
 """ocs.logs: routing Twisted/autobahn logs (run in fresh interpreters, as
 the routing changes process-wide state)."""
-import subprocess
-import sys
-
-
-def _run(code):
-    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                          check=True).stdout.strip()
+from ocs.testing import run_python
 
 
 def test_route_twisted_logs_makes_autobahn_log_values_plain():
@@ -15,11 +9,11 @@ def test_route_twisted_logs_makes_autobahn_log_values_plain():
             "before = u.hl('x')\n"
             "logs.route_twisted_logs()\n"
             "print(repr(before), repr(u.hl('x')), repr(u.hlval(3)), repr(u.hltype(print)))\n")
-    before, after, val, typ = _run(code).split(' ', 3)
+    before, after, val, typ = run_python(code).split(' ', 3)
     assert before != "'x'" and '\\x1b[' in before, 'click colouring was expected here'
     assert (after, val) == ("'x'", "'3'")
     assert '\\x1b' not in typ
 
 
 def test_plain_autobahn_log_text_reports_the_switch():
-    assert _run("from ocs import logs; print(logs.plain_autobahn_log_text())") == 'True'
+    assert run_python("from ocs import logs; print(logs.plain_autobahn_log_text())") == 'True'

@@ -2,6 +2,7 @@
 import pytest
 
 from ocs.runtime.wire import SERIALIZER_ENV, preferred_serializers
+from ocs.testing import run_python     # this interpreter has loaded numpy already
 
 
 def ids(serializers):
@@ -35,17 +36,6 @@ def test_unknown_serializer_is_named(monkeypatch):
         preferred_serializers()
     with pytest.raises(ValueError, match=r"serializer 'xml' is not"):
         preferred_serializers('xml')
-
-
-def run_python(code):
-    """Run ``code`` in a fresh interpreter (this one has loaded numpy and
-    autobahn's serializers already); returns its stdout."""
-    import subprocess
-    import sys
-    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                       timeout=60)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip()
 
 
 def test_serializers_load_without_numpy():

@@ -12,6 +12,7 @@ scripts::
         agents.stop_all()
 """
 from .agents import AgentLauncher, AgentProcess, AgentStartError
+from .fresh import run_python
 from .old_ocs import OldOcs, ScriptError
 from .ports import free_port
 from .router import RouterProcess
@@ -20,4 +21,4 @@ from .waiting import wait_for
 
 __all__ = ['RouterProcess', 'AgentLauncher', 'AgentProcess', 'AgentStartError',
            'OldOcs', 'ScriptError', 'free_port', 'site_dict', 'write_site_file',
-           'wait_for']
+           'wait_for', 'run_python']
