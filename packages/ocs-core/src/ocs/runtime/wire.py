@@ -77,17 +77,17 @@ def _serializer_module():
     """
     import txaio
     txaio.use_twisted()     # before autobahn's serializers take txaio's clock
-    hide = ('autobahn.wamp.serializer' not in sys.modules and 'numpy' not in sys.modules
-            and importlib.util.find_spec('numpy') is not None)
-    if hide:
-        before = sys.modules.get(_FLATBUFFERS)
-        sys.modules[_FLATBUFFERS] = None
+    if ('autobahn.wamp.serializer' in sys.modules or 'numpy' in sys.modules
+            or importlib.util.find_spec('numpy') is None):
+        from autobahn.wamp import serializer
+        return serializer
+    before = sys.modules.get(_FLATBUFFERS)
+    sys.modules[_FLATBUFFERS] = None
     try:
         from autobahn.wamp import serializer
     finally:
-        if hide and sys.modules.get(_FLATBUFFERS, 0) is None:
-            if before is None:
-                del sys.modules[_FLATBUFFERS]
-            else:
-                sys.modules[_FLATBUFFERS] = before
+        if before is None:
+            del sys.modules[_FLATBUFFERS]
+        else:
+            sys.modules[_FLATBUFFERS] = before
     return serializer
