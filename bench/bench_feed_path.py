@@ -3,10 +3,10 @@
 The throughput figures of ``bench_core.py`` are set by the router and the
 subscriber sharing two cores, and move by +-30 % within a run. This bench
 takes the router out: in one process it times, per recorded-feed message,
-what the runtime does before autobahn gets the message (check and copy
-every value, size check, split estimate) followed by the MessagePack
-encoding, against the encoding alone of the same wire message (what a raw
-autobahn publisher pays). Both with warm caches (the same message over and
+``Feed.publish_message`` (check and copy every value, size check, split
+estimate) with an agent stand-in that MessagePack-encodes each event where
+the real agent hands it to autobahn, against the encoding alone of the same
+wire event (what a raw autobahn publisher pays). Both with warm caches (the same message over and
 over) and with cold ones (16 MiB touched between messages, as when the
 router and the subscriber run between two publications): on a busy machine
 the first pass over the values pays the cache misses, and the copy writes
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / 'core'))
 
 import msgpack  # noqa: E402
 import payloads  # noqa: E402  (bench/core)
-from ocs.runtime import feed_format  # noqa: E402
+from ocs.ocs_feed import Feed  # noqa: E402
 
 EVICT_BYTES = 16 * 2**20
 
@@ -42,15 +42,20 @@ class CacheEvictor:
         self.buf[::64] = self.ones
 
 
-def runtime_path(user_message):
-    """What the runtime does for one recorded-feed message (no buffering),
-    then the encoding autobahn does."""
-    block_name, timestamps, data, tags = feed_format.normalize_record_message(user_message)
-    feed_format.check_sample_fits(block_name, data)
-    message = {block_name: feed_format.new_block(block_name, timestamps, data, tags)}
-    for part in feed_format.split_message(message):
-        msgpack.packb(part)
-    return message
+class EncodingAgent:
+    """Stands in for OCSAgent (no router): encodes each feed event, the
+    pair ``(message, feed_encoded)``, where the agent would publish it."""
+
+    agent_address = 'observatory.bench-agent'
+    agent_session_id = '1700000000.0'
+    class_name = 'BenchAgent'
+
+    def __init__(self):
+        self.last = None
+
+    def _publish_feed_event(self, feed, message):
+        self.last = message
+        msgpack.packb((message, feed.encoded()))
 
 
 def median_us(fn, n, before=None):
@@ -71,16 +76,21 @@ def main(argv=None):
     evict = CacheEvictor()
     print(f'{"message":<8} {"caches":<6} {"encode only":>12} {"runtime+encode":>15} '
           f'{"extra":>9} {"ratio":>6}')
+    agent = EncodingAgent()
     for kind in payloads.KINDS:
+        feed = Feed(agent, kind, record=True, buffer_time=0)
         user, wire = payloads.user_message(kind), payloads.wire_message(kind)
-        if runtime_path(user) != wire:
+        encoded = feed.encoded()
+        feed.publish_message(user)
+        if agent.last != wire:
             raise SystemExit(f'{kind}: the runtime built a different wire message')
         for caches, before in (('warm', None), ('cold', evict)):
             # Interleaved in blocks so a slow spell of the machine hits both.
             base, ours = [], []
             for _ in range(5):
-                base.append(median_us(lambda: msgpack.packb(wire), args.n // 5, before))
-                ours.append(median_us(lambda: runtime_path(user), args.n // 5, before))
+                base.append(median_us(lambda: msgpack.packb((wire, encoded)), args.n // 5,
+                                      before))
+                ours.append(median_us(lambda: feed.publish_message(user), args.n // 5, before))
             b, o = statistics.median(base), statistics.median(ours)
             print(f'{kind:<8} {caches:<6} {b:10.1f} µs {o:13.1f} µs {o - b:7.1f} µs '
                   f'{o / b:6.2f}')
