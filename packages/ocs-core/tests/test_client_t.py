@@ -2,6 +2,7 @@
 FakeData agent. Each script runs in its own process, since it runs the
 Twisted reactor."""
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -19,7 +20,12 @@ SCRIPT = textwrap.dedent('''
     @inlineCallbacks
     def script(app, pargs, extra, flag=None):
         addr = pargs.root_address + '.' + pargs.target
-        out = {'extra': extra, 'flag': flag, 'address_root': pargs.address_root}
+        out = {'extra': extra, 'flag': flag, 'address_root': pargs.address_root,
+               'serializer': app.join_details.serializer,
+               'numpy_loaded': 'numpy' in sys.modules}
+        if pargs.join_only:
+            print('RESULT ' + json.dumps(out), flush=True)
+            return out
         if pargs.fail:
             raise ValueError('script asked to fail')
         task = TaskClient(app, addr, 'delay_task')
@@ -48,16 +54,24 @@ SCRIPT = textwrap.dedent('''
     parser = site_config.add_arguments()
     parser.add_argument('--target')
     parser.add_argument('--fail', action='store_true')
+    parser.add_argument('--join-only', action='store_true')
     result = client_t.run_control_script(script, parser, 'positional', flag='kw')
     print('RETURNED ' + json.dumps(sorted(result)), flush=True)
 ''')
 
 
-def run_script(tmp_path, argv, timeout=60):
+def run_script(tmp_path, argv, timeout=60, env=None):
     path = tmp_path / 'control_script.py'
     path.write_text(SCRIPT)
     return subprocess.run([sys.executable, str(path)] + argv, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout,
+                          env=None if env is None else {**os.environ, **env})
+
+
+def script_result(p):
+    lines = [x for x in p.stdout.splitlines() if x.startswith("RESULT ")]
+    assert p.returncode == 0 and lines, p.stdout + p.stderr
+    return json.loads(lines[0][len('RESULT '):])
 
 
 @pytest.fixture(scope='module')
@@ -76,11 +90,7 @@ def faker(ocs_router, tmp_path_factory):
 @pytest.mark.integration
 def test_control_script_drives_a_real_agent(faker, tmp_path):
     p = run_script(tmp_path, ['--site-file', faker, '--target', 'faker-t1'])
-    assert p.returncode == 0, p.stdout + p.stderr
-    lines = [x for x in p.stdout.splitlines() if x.startswith("RESULT ")]
-    assert lines, p.stdout + p.stderr
-    line = lines[0]
-    out = json.loads(line[len('RESULT '):])
+    out = script_result(p)
     assert out['extra'] == 'positional' and out['flag'] == 'kw'
     assert out['address_root'] == 'observatory'
     assert out['start'][0] == 0
@@ -115,3 +125,19 @@ def test_control_script_wrong_realm(faker, tmp_path):
                               '--site-realm', 'no_such_realm'], timeout=60)
     assert p.returncode == 1
     assert "could not join realm 'no_such_realm'" in p.stderr
+
+
+@pytest.mark.integration
+def test_control_script_speaks_the_agents_serializers(faker, tmp_path):
+    """Scripts offer what agents offer: MessagePack first, OCS_WAMP_SERIALIZER
+    honoured, an unknown name refused; autobahn's default list would also
+    have loaded numpy (through FlatBuffers), which the script never uses."""
+    argv = ['--site-file', faker, '--target', 'faker-t1', '--join-only']
+    out = script_result(run_script(tmp_path, argv, env={'OCS_WAMP_SERIALIZER': ''}))
+    assert out['serializer'] == 'msgpack'
+    assert out['numpy_loaded'] is False
+    out = script_result(run_script(tmp_path, argv, env={'OCS_WAMP_SERIALIZER': 'cbor'}))
+    assert out['serializer'] == 'cbor'
+    p = run_script(tmp_path, argv, env={'OCS_WAMP_SERIALIZER': 'xml'})
+    assert p.returncode == 1
+    assert "OCS_WAMP_SERIALIZER='xml'" in p.stderr

@@ -9,6 +9,7 @@ from twisted.internet.defer import inlineCallbacks, maybeDeferred
 from ocs import logs, site_config
 from ocs.clients.reply import OCSReply
 from ocs.logs import get_logger
+from ocs.runtime.wire import preferred_serializers
 
 __all__ = ['run_control_script', 'ControlClientSession', 'OperationClient',
            'TaskClient', 'ProcessClient']
@@ -30,6 +31,8 @@ class ControlClientSession(ApplicationSession):
         result: What the script returned (once it has finished).
         failure: The twisted Failure if the script raised, else None.
         joined (bool): Whether the session joined the realm.
+        join_details: autobahn SessionDetails of the join (realm, session
+            id, ``serializer`` in use), or None before joining.
     """
 
     def __init__(self, config, script, script_args, script_kwargs):
@@ -40,10 +43,12 @@ class ControlClientSession(ApplicationSession):
         self.result = None
         self.failure = None
         self.joined = False
+        self.join_details = None
 
     @inlineCallbacks
     def onJoin(self, details):
         self.joined = True
+        self.join_details = details
         try:
             self.result = yield maybeDeferred(self.script, self, *self.script_args,
                                               **self.script_kwargs)
@@ -119,7 +124,10 @@ def run_control_script(function, parser=None, *args, **kwargs):
         if reactor.running:
             reactor.stop()
 
-    runner = ApplicationRunner(pargs.site_hub, pargs.site_realm)
+    # The agents' serializer preference (OCS_WAMP_SERIALIZER honoured);
+    # autobahn's default list would also load numpy, through FlatBuffers.
+    runner = ApplicationRunner(pargs.site_hub, pargs.site_realm,
+                               serializers=preferred_serializers())
     d = runner.run(make, start_reactor=False, auto_reconnect=False)
     d.addErrback(connect_failed)
     reactor.run()
