@@ -7,6 +7,7 @@ Run::
 
 Operations:
     noop             Task (blocking, the default) that returns at once.
+    noop_reactor     The same Task with blocking=False (runs in the reactor).
     publish          Task (blocking: runs in a worker thread) that publishes
                      ``n`` messages of ``kind`` ('large' or 'small') to the
                      recorded feed of that name as fast as it can.
@@ -59,6 +60,7 @@ def main(args=None):
     agent, runner = ocs_agent.init_site_agent(args)
     bench = BenchAgent(agent)
     agent.register_task('noop', bench.noop)
+    agent.register_task('noop_reactor', bench.noop, blocking=False)
     agent.register_task('publish', bench.publish)
     agent.register_task('publish_reactor', bench.publish_reactor, blocking=False)
     runner.run(agent, auto_reconnect=True)
