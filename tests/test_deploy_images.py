@@ -22,13 +22,22 @@ sys.path.insert(0, str(REPO / 'deploy' / 'docker'))
 from ocsimages import catalog, lock  # noqa: E402
 from ocsimages.testing import built_site  # noqa: E402,F401 (a fixture)
 
-#: Run inside every image: who runs it, what is installed, which agents.
+#: Run inside every image: who runs it, what is installed, which agents,
+#: and every module of the agents' packages imported (so a distribution left
+#: out of an image, see ``[tool.ocs.image] exclude``, cannot break one).
 PROBE = r"""
-import json, os, importlib.metadata as md
+import importlib, json, os, pkgutil, importlib.metadata as md
 from ocs.agent_cli import build_agent_list
+agents = build_agent_list()
+modules = set()
+for info in agents.values():
+    pkg = importlib.import_module(info["module"].rsplit(".", 1)[0])
+    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+        importlib.import_module(m.name)
+        modules.add(m.name)
 print(json.dumps({"uid": os.getuid(), "gid": os.getgid(),
                   "dists": {d.metadata["Name"]: d.version for d in md.distributions()},
-                  "agents": sorted(build_agent_list())}))
+                  "agents": sorted(agents), "modules": sorted(modules)}))
 """
 
 
@@ -78,6 +87,31 @@ def test_one_image_per_agent_package_named_by_its_version():
     assert [im.name for im in catalog.select(['fakedata'])] == ['ocs-agent-fakedata']
 
 
+def test_image_exclusions_are_read_and_checked(tmp_path):
+    """``[tool.ocs.image] exclude``: what an agent image leaves out."""
+    agg = {im.package: im for im in catalog.agent_images()}['ocs-agent-aggregator']
+    assert {'astropy', 'scipy', 'matplotlib'} <= set(agg.exclude)
+    pinned = lock.read_lock(lock.AGENTS_LOCK)
+    for im in catalog.agent_images():
+        for name in im.exclude:     # a typo would leave nothing out, silently
+            assert canonicalize_name(name) in pinned, \
+                f"{im.package} excludes {name!r}, which nothing it depends on declares"
+
+    def package_with(table):
+        d = tmp_path / f"p{len(list(tmp_path.iterdir()))}"
+        d.mkdir()
+        (d / 'pyproject.toml').write_text(
+            '[project]\nname = "ocs-agent-x"\nversion = "1.0"\n'
+            'dependencies = ["ocs-core", "so3g>=0.2"]\n' + table)
+        return d
+    assert catalog.read_package(package_with('')).image_exclude == ()
+    with pytest.raises(ValueError, match=r"pyproject.toml: \[tool.ocs.image\] exclude must "
+                                         r"be a list of distribution names, not 'scipy'"):
+        catalog.read_package(package_with('[tool.ocs.image]\nexclude = "scipy"\n'))
+    with pytest.raises(ValueError, match=r"names the package's own dependencies \['SO3G'\]"):
+        catalog.read_package(package_with('[tool.ocs.image]\nexclude = ["SO3G"]\n'))
+
+
 def test_cli_names_an_unknown_image():
     r = subprocess.run([sys.executable, '-m', 'ocsimages', 'build', 'no-such-agent'],
                        capture_output=True, text=True, timeout=120,
@@ -106,6 +140,7 @@ def test_every_image_builds_on_the_debootstrap_base(built_site):
         base_layers = json.loads(d.run('image', 'inspect', built_site.base_image,
                                        check=True).stdout)[0]['RootFS']['Layers']
         assert info['RootFS']['Layers'][:len(base_layers)] == base_layers, spec.tag
+        print(f"{spec.tag}: {info['Size'] / 1e6:.0f} MB")
 
 
 @pytest.mark.integration
@@ -127,8 +162,11 @@ def test_images_run_as_non_root_with_the_locked_versions(built_site):
             assert pins.get(name) == version, \
                 f"{spec.tag} has {name}=={version}, the lock pins {pins.get(name)}"
         assert 'pip' not in dists, f"{spec.tag} ships pip"
+        left_in = {canonicalize_name(n) for n in spec.exclude} & set(dists)
+        assert not left_in, f"{spec.tag} has {sorted(left_in)}, which its package excludes"
         if spec.kind == 'agent':
             assert set(probe['agents']) == _plugin_agents(spec.package), spec.tag
+            assert probe['modules'], spec.tag
         else:
             assert 'crossbar' in dists
 

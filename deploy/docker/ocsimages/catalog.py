@@ -8,6 +8,9 @@ import dataclasses
 import tomllib
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 from . import DOCKER_DIR, REPO
 
 @dataclasses.dataclass(frozen=True)
@@ -19,11 +22,16 @@ class Package:
         version (str): From its pyproject.toml.
         path (Path): Its folder.
         dependencies (tuple of str): Its ``project.dependencies``.
+        image_exclude (tuple of str): Distributions its image leaves out
+            although a dependency declares them (``[tool.ocs.image]
+            exclude`` in its pyproject): parts of a library the agent never
+            imports.
     """
     name: str
     version: str
     path: Path
     dependencies: tuple
+    image_exclude: tuple = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,12 +45,15 @@ class ImageSpec:
             and dependencies come with it).
         kind (str): ``agent`` or ``router``.
         dockerfile (Path): The Dockerfile.
+        exclude (tuple of str): Distributions left out of the image
+            (:attr:`Package.image_exclude`).
     """
     name: str
     version: str
     package: str
     kind: str
     dockerfile: Path
+    exclude: tuple = ()
 
     @property
     def tag(self):
@@ -51,20 +62,34 @@ class ImageSpec:
 
 
 def read_package(path):
-    """Read a package's name, version and dependencies from its pyproject.
+    """Read a package's name, version, dependencies and image exclusions
+    from its pyproject.
 
     Raises:
-        ValueError: No ``[project]`` name or version in the file.
+        ValueError: No ``[project]`` name or version in the file, or a
+            ``[tool.ocs.image] exclude`` that is not a list of distribution
+            names or that names one of the package's own dependencies.
     """
     path = Path(path)
     pyproject = path / 'pyproject.toml'
     with open(pyproject, 'rb') as f:
-        project = tomllib.load(f).get('project', {})
+        data = tomllib.load(f)
+    project = data.get('project', {})
     name, version = project.get('name'), project.get('version')
     if not name or not version:
         raise ValueError(f"{pyproject}: [project] needs a static name and version "
                          f"(found name={name!r}, version={version!r})")
-    return Package(name, version, path, tuple(project.get('dependencies', ())))
+    dependencies = tuple(project.get('dependencies', ()))
+    exclude = data.get('tool', {}).get('ocs', {}).get('image', {}).get('exclude', [])
+    if not isinstance(exclude, list) or not all(isinstance(e, str) and e for e in exclude):
+        raise ValueError(f"{pyproject}: [tool.ocs.image] exclude must be a list of "
+                         f"distribution names, not {exclude!r}")
+    own = {canonicalize_name(Requirement(d).name) for d in dependencies}
+    clash = sorted(e for e in exclude if canonicalize_name(e) in own)
+    if clash:
+        raise ValueError(f"{pyproject}: [tool.ocs.image] exclude names the package's own "
+                         f"dependencies {clash}; exclude only what a dependency pulls in")
+    return Package(name, version, path, dependencies, tuple(exclude))
 
 
 def packages(repo=REPO):
@@ -83,7 +108,7 @@ def agent_images(repo=REPO):
     for pkg in packages(repo).values():
         if pkg.path.name.startswith('agent-'):
             out.append(ImageSpec(pkg.name, pkg.version, pkg.name, 'agent',
-                                 DOCKER_DIR / 'Dockerfile'))
+                                 DOCKER_DIR / 'Dockerfile', pkg.image_exclude))
     return out
 
 

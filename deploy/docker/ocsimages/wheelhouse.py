@@ -225,8 +225,10 @@ def make_context(dest, repo=REPO, cache=None):
 
     Layout: ``wheels/`` (every third-party and monorepo wheel),
     ``constraints/agents.txt`` and ``constraints/router.txt`` (the locks),
-    ``tools/uv`` (the installer used in the builds) and the scripts listed
-    in :data:`CONTEXT_FILES`.
+    ``excludes/<distribution>.txt`` for every monorepo package (what its
+    image leaves out, one name a line; often empty), ``tools/uv`` (the
+    installer used in the builds) and the scripts listed in
+    :data:`CONTEXT_FILES`.
 
     Returns:
         Path: ``dest``.
@@ -236,9 +238,14 @@ def make_context(dest, repo=REPO, cache=None):
         shutil.rmtree(dest)
     (dest / 'wheels').mkdir(parents=True)
     (dest / 'constraints').mkdir()
+    pkgs = packages(repo)
+    (dest / 'excludes').mkdir()
+    for pkg in pkgs.values():
+        (dest / 'excludes' / f"{pkg.name}.txt").write_text(
+            ''.join(f"{name}\n" for name in pkg.image_exclude))
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
         third = pool.submit(third_party_wheels, cache=cache)
-        ours = pool.submit(local_wheels, packages(repo).values(), cache)
+        ours = pool.submit(local_wheels, pkgs.values(), cache)
         uv = pool.submit(uv_binary, cache)
         sources = list(third.result().glob('*.whl')) + ours.result()
         uv = uv.result()
