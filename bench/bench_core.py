@@ -562,11 +562,8 @@ def report_rtt(summary, name, op_t, fl_t, target):
     print(f'     floor    median {mf:.3f} ms  p95 {pf:.3f} ms')
     print(f'     ratio    median {mo / mf:.3f}  p95 {po / pf:.3f}  '
           f'({"information" if target is None else f"target <= {target}"})\n')
-    if target is None:
-        summary.add(name + ' median', f'{mo:.3f} ms', f'{mf:.3f} ms', mo / mf, '(info)', None)
-    else:
-        summary.add(name + ' median', f'{mo:.3f} ms', f'{mf:.3f} ms', mo / mf,
-                    f'<= {target}x', mo / mf <= target)
+    goal, ok = ('(info)', None) if target is None else (f'<= {target}x', mo / mf <= target)
+    summary.add(name + ' median', f'{mo:.3f} ms', f'{mf:.3f} ms', mo / mf, goal, ok)
     summary.add(name + ' p95', f'{po:.3f} ms', f'{pf:.3f} ms', po / pf, '(info)', None)
 
 
