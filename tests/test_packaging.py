@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from uv import find_uv_bin
 
+from ocs.testing import run_python
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,7 +123,7 @@ def test_editable_installs_add_no_import_hook():
     ``packages.find`` ``include`` filter makes setuptools install an import
     hook instead, whose module imports pathlib, re and urllib at the start
     of every Python process in the virtualenv (about 10 ms each)."""
-    out = run([sys.executable, '-c', 'import json, sys; print(json.dumps('
-               '[getattr(f, "__module__", "") for f in sys.meta_path]))']).stdout
+    out = run_python('import json, sys; print(json.dumps('
+                     '[getattr(f, "__module__", "") for f in sys.meta_path]))')
     hooks = [m for m in json.loads(out) if m.startswith('__editable__')]
     assert not hooks, f'editable import hooks installed: {hooks}'

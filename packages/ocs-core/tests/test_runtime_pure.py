@@ -212,7 +212,6 @@ def test_split_message_keeps_every_sample_in_order():
     assert ff.split_message(small) == [small]
 
 
-
 def test_split_message_sizes_strings_by_the_longest():
     """A string field whose first value is short must not hide long ones:
     every part stays under the limit (the router refuses a larger message
@@ -235,6 +234,7 @@ def test_a_sample_over_the_limit_is_refused_naming_the_field():
                                          r"\(field 's': 3004\), over the router's message "
                                          r"limit of 2000 bytes"):
         ff.check_sample_fits('b', {'x': [1.0], 's': ['ok', 'a' * 3000]}, max_bytes=2000)
+
 
 # -- outbox --------------------------------------------------------------------
 def test_outbox_bounded_and_counted():
