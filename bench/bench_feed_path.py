@@ -19,7 +19,6 @@ Run::
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / 'core'))
@@ -27,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / 'core'))
 import msgpack  # noqa: E402
 import payloads  # noqa: E402  (bench/core)
 from ocs.ocs_feed import Feed  # noqa: E402
+from timing import median_us  # noqa: E402  (bench/)
 
 EVICT_BYTES = 16 * 2**20
 
@@ -56,17 +56,6 @@ class EncodingAgent:
     def _publish_feed_event(self, feed, message):
         self.last = message
         msgpack.packb((message, feed.encoded()))
-
-
-def median_us(fn, n, before=None):
-    times = []
-    for _ in range(n):
-        if before is not None:
-            before()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e6
 
 
 def main(argv=None):

@@ -14,7 +14,7 @@ parts of that round trip that belong to the agent:
   (``deferToThread`` in a running reactor: two thread wake-ups), against
   running the same function with ``maybeDeferred``.
 
-Figures are µs per start+wait pair (median of rounds); compare them with the
+Figures are µs per start+wait pair (medians); compare them with the
 WAMP floor that ``bench_core.py`` prints (2.4-4.2 ms per pair of raw calls
 on the 2-core development machine).
 
@@ -33,6 +33,7 @@ from twisted.internet import reactor, threads
 from twisted.internet.defer import inlineCallbacks, maybeDeferred
 
 from ocs.runtime.agent import OCSAgent
+from timing import median_us  # bench/
 
 
 def noop(session, params):
@@ -45,17 +46,6 @@ def make_agent():
                      address='observatory.bench-agent', class_name='BenchAgent')
     agent.register_task('noop_reactor', noop, blocking=False)
     return agent
-
-
-def time_per_call(fn, n, rounds):
-    """Median over ``rounds`` of the µs per call of ``fn`` (``n`` calls)."""
-    out = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        out.append((time.perf_counter() - t0) / n * 1e6)
-    return statistics.median(out)
 
 
 @inlineCallbacks
@@ -94,9 +84,9 @@ def main(argv=None):
         msgpack.packb(wire[0])
         msgpack.packb(wire[1])
 
-    time_per_call(ops_pair, 500, 1)             # warm up
-    ops_us = time_per_call(ops_pair, args.n, args.rounds)
-    enc_us = time_per_call(encode_pair, args.n, args.rounds)
+    median_us(ops_pair, 500)                     # warm up
+    ops_us = median_us(ops_pair, args.n * args.rounds)
+    enc_us = median_us(encode_pair, args.n * args.rounds)
     hand = {}
 
     def run_hand_off():
