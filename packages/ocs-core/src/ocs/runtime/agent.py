@@ -19,6 +19,7 @@ from ocs.runtime.access_gate import AccessGate
 from ocs.runtime.feed import Feed
 from ocs.runtime.ops import AgentTask, AgentProcess
 from ocs.runtime.outbox import Outbox
+from ocs.runtime.param_meta import describe_params
 from ocs.runtime.params import ParamError, prescreen
 from ocs.runtime.session import OpSession
 
@@ -442,7 +443,9 @@ class OCSAgent(ApplicationSession):
             session = self.sessions.get(name)
             enc = session.encoded() if session is not None else \
                 {'op_name': name, 'status': 'no_history'}
-            out.append((name, enc, op.encoded()))
+            info = op.encoded()
+            info['params'] = describe_params(op.launcher)  # extra key: web panel forms
+            out.append((name, enc, info))
         return out
 
     def _management_handler(self, q=None, **kwargs):
