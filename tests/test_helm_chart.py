@@ -177,13 +177,15 @@ def test_router_config_is_what_ocs_router_writes(case, rendered, tmp_path):
     config = json.loads(one(rendered[case], 'ConfigMap', f'{RELEASE}-ocs-router')['data']['config.json'])
     expected = build_crossbar_config(site['realm'], site['addressRoot'], r['port'],
                                      interface=r['interface'], auto_ping_size=r['autoPingSize'],
-                                     ws_path=r['wsPath'], call_path=r['callPath'])
+                                     ws_path=r['wsPath'], call_path=r['callPath'],
+                                     web_dir='panel-package')   # the router image's ocs.web
     assert config == expected
     # ... and the generated site config's hub leads ocs-router to the same config.
     path = tmp_path / 'default.yaml'
     path.write_text(site_config_text(rendered[case]))
     hub = SiteConfig.from_yaml(str(path)).hub.data
-    assert config_for_hub(hub, interface=r['interface'], auto_ping_size=r['autoPingSize']) == config
+    assert config_for_hub(hub, interface=r['interface'], auto_ping_size=r['autoPingSize'],
+                          web_dir='panel-package') == config
 
 
 def test_router_pod_serves_the_configmap(rendered):
@@ -424,6 +426,12 @@ def test_rendered_configs_work_on_a_real_router(ocs_router, tmp_path):
                         f'agents.fakedata.instanceId={iid}'])
     running = json.loads((Path(ocs_router.cbdir) / 'config.json').read_text())
     rendered_config = json.loads(one(docs, 'ConfigMap', f'{RELEASE}-ocs-router')['data']['config.json'])
+    # The web panel: the pod names it as package resource (Crossbar and ocs-core
+    # share the image's Python), the session router (a separate Crossbar venv) by
+    # its folder; the rest is the same.
+    web = {c['workers'][0]['transports'][0]['paths'].pop('/')['type']
+           for c in (rendered_config, running)}
+    assert web == {'static'}
     assert rendered_config == running
 
     mounts = {'/etc/ocs/site': tmp_path / 'site', '/etc/ocs/probe': tmp_path / 'probe'}

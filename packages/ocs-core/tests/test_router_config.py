@@ -50,7 +50,7 @@ def test_agent_role_may_register_controller_may_not():
 def test_ws_and_call_paths():
     cfg = build_crossbar_config('test_realm', 'observatory', 8001)
     paths = _parts(cfg)[3]['paths']
-    assert set(paths) == {'ws', 'call'}
+    assert set(paths) == {'ws', 'call', '/'}   # '/': the web panel (test_router_web.py)
     ws = paths['ws']
     assert ws['type'] == 'websocket'
     assert ws['auth'] == {'anonymous': {'type': 'static', 'role': 'iocs_agent'}}
@@ -118,7 +118,8 @@ def test_overrides_win_over_hub():
                          interface='0.0.0.0', auto_ping_size=30)
     info = describe_config(cfg)
     assert info == {'port': 9000, 'interface': '0.0.0.0', 'realm': 'other',
-                    'address_root': 'obs', 'ws_path': 'ws', 'call_path': 'call'}
+                    'address_root': 'obs', 'ws_path': 'ws', 'call_path': 'call',
+                    'web_dir': info['web_dir']}   # the panel: test_router_web.py
     assert _parts(cfg)[3]['paths']['ws']['options']['auto_ping_size'] == 30
 
 

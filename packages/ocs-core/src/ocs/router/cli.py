@@ -15,7 +15,7 @@ import click
 
 from ocs import logs
 
-from .config import config_for_hub
+from .config import PANEL, PANEL_PACKAGE, config_for_hub
 from .errors import RouterError
 from .process import RouterController
 from .site import load_router_site
@@ -33,6 +33,10 @@ def _site_options(f):
 
 
 def _override_options(f):
+    f = click.option('--web-dir', default=PANEL, show_default=True,
+                     help=f"Folder served at / (the web panel): {PANEL!r} (ocs-core's, "
+                          f"by its folder), {PANEL_PACKAGE!r} (as package resource, when "
+                          f"Crossbar runs in ocs-core's Python), a path, or 'none'.")(f)
     f = click.option('--auto-ping-size', type=int, default=None,
                      help='WebSocket ping payload size, 12..125 (default 12).')(f)
     f = click.option('--interface', default=None,
@@ -52,10 +56,11 @@ def _cbdir_option(f):
              "config-dir in the site config, else ./var/crossbar).")(f)
 
 
-def _build(site, port, realm, address_root, interface, auto_ping_size):
+def _build(site, port, realm, address_root, interface, auto_ping_size, web_dir=PANEL):
     return config_for_hub(site.hub, port=port, realm=realm,
                           address_root=address_root, interface=interface,
                           auto_ping_size=auto_ping_size,
+                          web_dir=None if web_dir == 'none' else web_dir,
                           source=f"site config {site.path!r}")
 
 
@@ -87,11 +92,11 @@ def main(log_level):
 @click.option('-o', '--output', default=None, type=click.Path(dir_okay=False),
               help='Write to this file instead of printing.')
 def config_cmd(site_file, site_host, site, port, realm, address_root,
-               interface, auto_ping_size, output):
+               interface, auto_ping_size, web_dir, output):
     """Print (or write) the Crossbar config.json for a site."""
     try:
         rs = load_router_site(site_file, site_host, site)
-        cfg = _build(rs, port, realm, address_root, interface, auto_ping_size)
+        cfg = _build(rs, port, realm, address_root, interface, auto_ping_size, web_dir)
     except RouterError as e:
         _fail(e)
     text = json.dumps(cfg, indent=2) + '\n'
@@ -111,11 +116,11 @@ def config_cmd(site_file, site_host, site, port, realm, address_root,
 @click.option('--timeout', type=float, default=30.0, show_default=True,
               help='Seconds to wait for the router to answer.')
 def start(site_file, site_host, site, port, realm, address_root, interface,
-          auto_ping_size, cbdir, timeout):
+          auto_ping_size, web_dir, cbdir, timeout):
     """Start the router in the background and wait until it answers."""
     try:
         rs = load_router_site(site_file, site_host, site)
-        cfg = _build(rs, port, realm, address_root, interface, auto_ping_size)
+        cfg = _build(rs, port, realm, address_root, interface, auto_ping_size, web_dir)
         cbdir = cbdir or rs.crossbar_config_dir or os.path.join(os.getcwd(), 'var', 'crossbar')
         ctl = RouterController(cbdir, cfg, crossbar_bin=rs.crossbar_bin)
         pid = ctl.start(timeout=timeout)

@@ -3,8 +3,10 @@
 The config has one router worker, one realm and one web transport on a TCP
 port with two paths: ``ws`` (WebSocket, anonymous, role ``iocs_agent``) and
 ``call`` (the HTTP caller bridge, role ``iocs_controller``). See
-``protocol.md``, "Router and realm".
+``protocol.md``, "Router and realm". The root path ``/`` serves the web
+panel's static files (:mod:`ocs.web`) unless ``web_dir=None``.
 """
+import os
 import re
 from urllib.parse import urlsplit
 
@@ -19,6 +21,16 @@ AUTO_PING_TIMEOUT = 5000     # ms
 DEFAULT_AUTO_PING_SIZE = 12  # bytes; Crossbar 26.x refuses values below 12
 AUTO_PING_SIZE_RANGE = (12, 125)
 MAX_MESSAGE_SIZE = 1048576   # bytes
+#: ``web_dir`` default: the panel shipped with ocs-core, served from its folder
+#: (``ocs.web.static_dir()`` of this Python environment).
+PANEL = 'panel'
+#: ``web_dir``: the same panel named as package resource ``ocs.web``/``static``,
+#: for a Crossbar that runs in the same Python environment as ocs-core (the
+#: router image, the Helm chart).
+PANEL_PACKAGE = 'panel-package'
+WEB_CACHE_TIMEOUT = 60       # s; browsers re-check the panel's files after this
+WEB_MIME_TYPES = {'.js': 'text/javascript', '.mjs': 'text/javascript',
+                  '.css': 'text/css', '.json': 'application/json'}
 
 AGENT_ROLE = 'iocs_agent'
 CONTROLLER_ROLE = 'iocs_controller'
@@ -89,6 +101,35 @@ def _check_path(name, path):
     return path
 
 
+def _check_web_dir(web_dir):
+    if web_dir is None or web_dir == PANEL_PACKAGE:
+        return web_dir
+    if web_dir == PANEL:
+        from ocs.web import static_dir
+        web_dir = static_dir()
+    if not isinstance(web_dir, str) or not web_dir:
+        raise RouterConfigError(
+            f"web_dir={web_dir!r}: expected a folder with index.html, "
+            f"{PANEL!r} or {PANEL_PACKAGE!r} (the panel shipped with ocs-core) "
+            f"or None (no web page)")
+    web_dir = os.path.abspath(web_dir)
+    if not os.path.isfile(os.path.join(web_dir, 'index.html')):
+        raise RouterConfigError(
+            f"web_dir={web_dir!r} has no index.html; expected the web panel's "
+            f"folder (ocs.web.static_dir()) or a site's own copy of it")
+    return web_dir
+
+
+def static_web_path(web_dir):
+    """The Crossbar path entry serving the folder ``web_dir`` (static files)."""
+    where = ({'package': 'ocs.web', 'resource': 'static'} if web_dir == PANEL_PACKAGE
+             else {'directory': web_dir})
+    return {'type': 'static', **where,
+            'options': {'enable_directory_listing': False,
+                        'cache_timeout': WEB_CACHE_TIMEOUT,
+                        'mime_types': dict(WEB_MIME_TYPES)}}
+
+
 def _permission(address_root, register):
     return {
         'uri': address_root + '.',
@@ -104,7 +145,8 @@ def build_crossbar_config(realm, address_root, port,
                           interface=DEFAULT_INTERFACE,
                           auto_ping_size=DEFAULT_AUTO_PING_SIZE,
                           ws_path=DEFAULT_WS_PATH,
-                          call_path=DEFAULT_CALL_PATH):
+                          call_path=DEFAULT_CALL_PATH,
+                          web_dir=PANEL):
     """Return the Crossbar config (a JSON-able dict, ``version: 2``).
 
     Args:
@@ -117,6 +159,10 @@ def build_crossbar_config(realm, address_root, port,
         auto_ping_size (int): WebSocket ping payload size, 12 to 125.
         ws_path (str): Path of the WebSocket endpoint.
         call_path (str): Path of the HTTP caller bridge.
+        web_dir (str or None): Folder served at ``/`` (the web panel):
+            ``'panel'`` for the one shipped with ocs-core (by its folder),
+            ``'panel-package'`` for it as package resource (Crossbar and
+            ocs-core in one environment), a folder path, or None for none.
 
     Returns:
         dict: The config, ready for ``json.dump`` into ``config.json``.
@@ -130,6 +176,7 @@ def build_crossbar_config(realm, address_root, port,
     auto_ping_size = check_auto_ping_size(auto_ping_size)
     ws_path = _check_path('ws_path', ws_path)
     call_path = _check_path('call_path', call_path)
+    web_dir = _check_web_dir(web_dir)
     if ws_path == call_path:
         raise RouterConfigError(
             f"ws_path and call_path are both {ws_path!r}; they must differ")
@@ -161,6 +208,8 @@ def build_crossbar_config(realm, address_root, port,
             'role': CONTROLLER_ROLE,
         },
     }
+    if web_dir is not None:
+        paths['/'] = static_web_path(web_dir)
     return {
         'version': 2,
         'controller': {},
@@ -213,7 +262,7 @@ def parse_hub_url(url, key='wamp_server', schemes=('ws', 'wss')):
 
 def router_settings_from_hub(hub, port=None, realm=None, address_root=None,
                              interface=None, auto_ping_size=None,
-                             source='site config'):
+                             source='site config', web_dir=PANEL):
     """Work out the router settings for a site's ``hub`` section.
 
     Args:
@@ -221,6 +270,7 @@ def router_settings_from_hub(hub, port=None, realm=None, address_root=None,
             ``wamp_http``, ``wamp_realm``, ``address_root``).
         port, realm, address_root, interface, auto_ping_size: Overrides;
             None means "take it from the hub section" (or the default).
+        web_dir: As in :func:`build_crossbar_config`.
         source (str): Where ``hub`` came from, for error messages.
 
     Returns:
@@ -267,6 +317,7 @@ def router_settings_from_hub(hub, port=None, realm=None, address_root=None,
                            else auto_ping_size),
         'ws_path': ws_path or DEFAULT_WS_PATH,
         'call_path': call_path or DEFAULT_CALL_PATH,
+        'web_dir': web_dir,
     }
 
 
@@ -276,7 +327,7 @@ def config_for_hub(hub, **overrides):
     Args:
         hub (dict): The site config ``hub`` section.
         **overrides: ``port``, ``realm``, ``address_root``, ``interface``,
-            ``auto_ping_size``, ``source`` as in
+            ``auto_ping_size``, ``source``, ``web_dir`` as in
             :func:`router_settings_from_hub`.
 
     Returns:
@@ -293,7 +344,8 @@ def describe_config(config):
 
     Returns:
         dict: ``port``, ``interface``, ``realm``, ``address_root``,
-        ``ws_path``, ``call_path``.
+        ``ws_path``, ``call_path``, ``web_dir`` (None when no page is
+        served).
     """
     try:
         worker = config['workers'][0]
@@ -307,6 +359,7 @@ def describe_config(config):
             "transport; was it made by ocs.router.build_crossbar_config?") from None
     ws_path = next((p for p, v in paths.items() if v.get('type') == 'websocket'), None)
     call_path = next((p for p, v in paths.items() if v.get('type') == 'caller'), None)
+    web = paths.get('/') or {}
     roots = [perm['uri'].rstrip('.') for role in realm.get('roles', [])
              for perm in role.get('permissions', []) if role.get('name') == AGENT_ROLE]
     return {
@@ -316,4 +369,6 @@ def describe_config(config):
         'address_root': roots[0] if roots else None,
         'ws_path': ws_path,
         'call_path': call_path,
+        'web_dir': (None if web.get('type') != 'static' else
+                    web.get('directory') or PANEL_PACKAGE),
     }
