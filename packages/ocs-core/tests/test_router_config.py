@@ -50,7 +50,7 @@ def test_agent_role_may_register_controller_may_not():
 def test_ws_and_call_paths():
     cfg = build_crossbar_config('test_realm', 'observatory', 8001)
     paths = _parts(cfg)[3]['paths']
-    assert set(paths) == {'ws', 'call', '/'}   # '/': the web panel (test_router_web.py)
+    assert set(paths) == {'ws', 'call', '/', 'panel-config'}   # the web panel: test_router_web.py
     ws = paths['ws']
     assert ws['type'] == 'websocket'
     assert ws['auth'] == {'anonymous': {'type': 'static', 'role': 'iocs_agent'}}

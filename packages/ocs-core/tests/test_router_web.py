@@ -23,6 +23,10 @@ def test_panel_is_served_from_its_package_folder_by_default():
     assert web['options']['mime_types']['.js'] == 'text/javascript'
     assert web['options']['enable_directory_listing'] is False
     assert describe_config(cfg)['web_dir'] == static_dir()
+    assert _paths(cfg)['panel-config'] == {'type': 'json', 'value': {
+        'realm': 'r', 'address_root': 'observatory', 'ws_path': 'ws', 'call_path': 'call'}}
+    with pytest.raises(RouterConfigError, match="'panel-config' is taken"):
+        build_crossbar_config('r', 'a', 8001, call_path='panel-config')
 
 
 def test_panel_as_package_resource_a_folder_or_none(tmp_path):
@@ -35,7 +39,7 @@ def test_panel_as_package_resource_a_folder_or_none(tmp_path):
     cfg = build_crossbar_config('r', 'a', 8001, web_dir=str(tmp_path))
     assert _paths(cfg)['/']['directory'] == str(tmp_path)
     cfg = build_crossbar_config('r', 'a', 8001, web_dir=None)
-    assert set(_paths(cfg)) == {'ws', 'call'}
+    assert set(_paths(cfg)) == {'ws', 'call'}   # neither '/' nor 'panel-config'
     assert describe_config(cfg)['web_dir'] is None
 
 

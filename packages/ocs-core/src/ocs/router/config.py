@@ -4,7 +4,9 @@ The config has one router worker, one realm and one web transport on a TCP
 port with two paths: ``ws`` (WebSocket, anonymous, role ``iocs_agent``) and
 ``call`` (the HTTP caller bridge, role ``iocs_controller``). See
 ``protocol.md``, "Router and realm". The root path ``/`` serves the web
-panel's static files (:mod:`ocs.web`) unless ``web_dir=None``.
+panel's static files (:mod:`ocs.web`) and ``panel-config`` a JSON document
+with the realm, address root and paths the panel connects with, unless
+``web_dir=None``.
 """
 import os
 import re
@@ -28,6 +30,8 @@ PANEL = 'panel'
 #: for a Crossbar that runs in the same Python environment as ocs-core (the
 #: router image, the Helm chart).
 PANEL_PACKAGE = 'panel-package'
+#: Path of the JSON document that tells the panel the realm and paths.
+PANEL_CONFIG_PATH = 'panel-config'
 WEB_CACHE_TIMEOUT = 60       # s; browsers re-check the panel's files after this
 WEB_MIME_TYPES = {'.js': 'text/javascript', '.mjs': 'text/javascript',
                   '.css': 'text/css', '.json': 'application/json'}
@@ -177,6 +181,10 @@ def build_crossbar_config(realm, address_root, port,
     ws_path = _check_path('ws_path', ws_path)
     call_path = _check_path('call_path', call_path)
     web_dir = _check_web_dir(web_dir)
+    if web_dir is not None and PANEL_CONFIG_PATH in (ws_path, call_path):
+        raise RouterConfigError(
+            f"the path {PANEL_CONFIG_PATH!r} is taken by the web panel; choose "
+            f"another ws/call path or web_dir=None")
     if ws_path == call_path:
         raise RouterConfigError(
             f"ws_path and call_path are both {ws_path!r}; they must differ")
@@ -210,6 +218,9 @@ def build_crossbar_config(realm, address_root, port,
     }
     if web_dir is not None:
         paths['/'] = static_web_path(web_dir)
+        paths[PANEL_CONFIG_PATH] = {'type': 'json', 'value': {
+            'realm': realm, 'address_root': address_root,
+            'ws_path': ws_path, 'call_path': call_path}}
     return {
         'version': 2,
         'controller': {},
