@@ -173,8 +173,7 @@ def _ping_influx(port):
 
 
 def up():
-    state = _load_state()
-    if state and any(_alive(p) for p in state.get('pids', {}).values()):
+    if running():
         raise click.ClickException('the local observatory is already running; '
                                    'run `make observatory` again (or `down`) to stop it')
     VAR.mkdir(parents=True, exist_ok=True)
@@ -187,6 +186,10 @@ def up():
     site_file.write_text(yaml.safe_dump(_site(ports, influx), sort_keys=False))
     (VAR / 'access-director.yaml').write_text(yaml.safe_dump(ACCESS_CONFIG, sort_keys=False))
     env = {'OCS_CONFIG_DIR': str(VAR)}
+    router_log = VAR / 'logs' / 'crossbar.log'     # every log of the site in one folder
+    router_log.parent.mkdir(parents=True, exist_ok=True)
+    if not router_log.is_symlink():
+        router_log.symlink_to(Path('..') / 'crossbar' / 'crossbar.log')
     click.echo(f"Starting the router on port {ports['router']} ...")
     started = subprocess.run([BIN / 'ocs-router', 'start', '--site-file', site_file,
                               '--site-host', HOST, '--timeout', ROUTER_TIMEOUT_S],
@@ -237,35 +240,134 @@ def status(site_file=None):
                        env=dict(os.environ, OCS_CONFIG_DIR=str(VAR)))
 
 
+def _site_processes():
+    """{pid: short name} of the live processes of this observatory: router,
+    HostManagers, agents, InfluxDB, however they were (re)started. Agents
+    and the router retitle themselves (``ocs-agent:faker1``), so a process
+    counts if it names the folder on its command line, or is an OCS agent,
+    Crossbar or InfluxDB with a file open in the folder (its log)."""
+    import psutil
+    mine = {os.getpid()} | {p.pid for p in psutil.Process().parents()}
+    out = {}
+    for proc in psutil.process_iter(['pid', 'cmdline', 'status', 'name']):
+        args = proc.info['cmdline'] or []
+        if proc.info['pid'] in mine or proc.info['status'] == psutil.STATUS_ZOMBIE:
+            continue
+        if any(str(VAR) in a for a in args):
+            out[proc.info['pid']] = _describe(args)
+            continue
+        title = ' '.join(args) or proc.info['name'] or ''
+        if not title.startswith(('ocs-agent', 'crossbar', 'influxd')):
+            continue
+        try:
+            files = [f.path for f in proc.open_files()]
+        except (psutil.Error, OSError):
+            continue
+        if any(f.startswith(str(VAR) + os.sep) for f in files):
+            out[proc.info['pid']] = _describe(args)
+    return out
+
+
+def _describe(args):
+    if args and args[0].startswith('ocs-agent:'):
+        return args[0].split(':', 1)[1].split()[0]
+    if args and args[0].startswith('crossbar'):
+        return 'router'
+    if '--instance-id' in args[:-1]:
+        return args[args.index('--instance-id') + 1]
+    for word, name in (('crossbar', 'router'), ('influxd', 'InfluxDB')):
+        if any(os.path.basename(a) == word for a in args):
+            return name
+    return os.path.basename(args[0]) if args else '?'
+
+
+def _hostmanagers(site_file):
+    """instance-ids of the HostManagers in the site file."""
+    try:
+        site = yaml.safe_load(site_file.read_text())
+    except (OSError, yaml.YAMLError):
+        return []
+    return [i['instance-id'] for h in (site.get('hosts') or {}).values()
+            for i in h.get('agent-instances') or [] if i.get('agent-class') == 'HostManager']
+
+
+def _stop_pids(pids, what, timeout=15):
+    """SIGTERM to ``pids`` (and the process groups they lead), SIGKILL after
+    ``timeout`` s."""
+    pids = [p for p in pids if _alive(p)]
+    if not pids:
+        return
+    click.echo(f"Stopping {what} ...")
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                if os.getpgid(pid) == pid:
+                    os.killpg(pid, sig)
+                else:
+                    os.kill(pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            _wait(lambda: not any(_alive(p) for p in pids), timeout, what)
+            return
+        except click.ClickException:
+            click.echo(f"{what}: still running after {timeout} s; killing", err=True)
+            timeout = 5
+
+
 def down():
+    """Stop every process of the site: each HostManager is asked (through
+    ocsbow) to bring its agents down and exit; whatever is left after that
+    (e.g. a HostManager the router cannot reach) is stopped by PID and
+    process group; then the router and InfluxDB."""
+    t0 = time.monotonic()
     state = _load_state()
     pids = state.get('pids', {})
+    before = _site_processes()
+    site_file = VAR / 'default.yaml'
+    env = dict(os.environ, OCS_CONFIG_DIR=str(VAR))
+    if site_file.exists():
+        for hm in _hostmanagers(site_file):
+            click.echo(f'Stopping HostManager {hm} and its agents ...')
+            subprocess.run([BIN / 'ocsbow', '--site-file', site_file, '--site-host', HOST,
+                            'hostmanager', 'stop', '--instance-id', hm], env=env,
+                           stdin=subprocess.DEVNULL)
     hm = pids.get('hm-localhost')
     if hm and _alive(hm):
-        click.echo('Stopping the HostManager and its agents ...')
+        click.echo('Stopping the HostManager started here ...')
         os.kill(hm, signal.SIGINT)
         try:
             _wait(lambda: not _alive(hm), 30, 'the HostManager to exit')
         except click.ClickException as e:
             click.echo(f'{e.message}; killing it', err=True)
-            os.kill(hm, signal.SIGKILL)
-    site_file = VAR / 'default.yaml'
+    helpers = {p for p, n in _site_processes().items() if n not in ('router', 'InfluxDB')}
+    _stop_pids(helpers | ({hm} if hm else set()), 'the agents left running')
     if site_file.exists():
         click.echo('Stopping the router ...')
         subprocess.run([BIN / 'ocs-router', 'stop', '--site-file', site_file, '--site-host',
-                        HOST], env=dict(os.environ, OCS_CONFIG_DIR=str(VAR)))
+                        HOST], env=env)
     influx = pids.get('influxd')
     if influx and _alive(influx):
         click.echo('Stopping InfluxDB ...')
         os.kill(influx, signal.SIGTERM)
         _wait(lambda: not _alive(influx), 20, 'influxd to exit')
+    _stop_pids(list(_site_processes()), 'the processes of the site left running')
+    left = _site_processes()
+    stopped = {p: n for p, n in before.items() if p not in left}
+    if stopped:
+        click.echo('Stopped: ' + ', '.join(f'{n} (PID {p})' for p, n in sorted(
+            stopped.items(), key=lambda x: x[1])))
+    if left:
+        raise click.ClickException('still running: ' + ', '.join(
+            f'{n} (PID {p})' for p, n in left.items()))
     if STATE.exists():
         STATE.unlink()
-    click.echo(f'Stopped. Data and logs stay in {VAR}.')
+    click.echo(f'Stopped. Data and logs stay in {VAR} ({time.monotonic() - t0:.1f} s).')
 
 
 def running():
-    return any(_alive(p) for p in _load_state().get('pids', {}).values())
+    return (any(_alive(p) for p in _load_state().get('pids', {}).values())
+            or bool(_site_processes()))
 
 
 @click.group()

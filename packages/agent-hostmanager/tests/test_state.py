@@ -79,9 +79,28 @@ def test_target_up_launches_then_waits_then_is_up():
     assert not a['launch'] and inst.next_action == 'wait_start'
     a = resolve_child_state(inst, now=100. + state.START_WINDOW_S)
     assert inst.next_action == 'up'
-    assert any('is up' in m for m in a['messages'])
+    # Not seen on the router yet: "launched", not "up".
+    assert any('launched' in m for m in a['messages'])
+    assert not any('is up' in m for m in a['messages'])
     a = resolve_child_state(inst, now=200.)
     assert a == {'messages': [], 'launch': False, 'terminate': False, 'sleep': None}
+
+
+def test_child_seen_on_the_router_is_up_and_a_failed_start_says_why():
+    inst = make('up')
+    resolve_child_state(inst, now=100.)
+    inst.prot.is_running = True
+    inst.joined_at = 101.
+    a = resolve_child_state(inst, now=100. + state.START_WINDOW_S)
+    assert any(m.endswith('is up') for m in a['messages'])
+    assert inst.state_dict(now=200.)['joined'] is True
+    inst.prot.is_running = False
+    inst.prot.exit_code = 3
+    inst.prot.tail = lambda: ['starting', "agent class 'X' not found", '']
+    resolve_child_state(inst, now=201.)
+    d = inst.state_dict(now=202.)
+    assert d['restarts'] == 1 and d['exit_code'] == 3 and d['joined'] is False
+    assert d['problem'] == "exited unexpectedly (exit code 3): agent class 'X' not found"
 
 
 def test_unexpected_exit_relaunches_within_a_few_seconds():

@@ -10,9 +10,11 @@ from twisted.internet import reactor, threads
 from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 
 from ocs import ocs_agent, site_config
+from ocs.config.model import normalize_manage
 from ocs.agents.host_manager import docker_state, instances
 from ocs.agents.host_manager.docker_backend import DockerBackend, DockerError
 from ocs.agents.host_manager.docker_helper import DockerContainerHelper
+from ocs.agents.host_manager.plugins import installed_agents, installed_agents_now  # noqa: F401
 from ocs.agents.host_manager.process import AgentProcessHelper
 from ocs.agents.host_manager.state import resolve_child_state
 
@@ -26,19 +28,11 @@ STOP_BOUND_S = 15.0
 SCF_KEY = '[SCF]'
 
 
-def installed_agents():
-    """Agent classes of the installed ``ocs.plugins``, as {class: package}."""
-    from importlib.metadata import entry_points
-    out = {}
-    for ep in sorted(entry_points(group='ocs.plugins'), key=lambda e: e.name):
-        try:
-            mod = ep.load()
-        except Exception:       # ocs-agent-cli reports broken plugins itself
-            continue
-        package = getattr(mod, 'package_name', ep.name)
-        for name in getattr(mod, 'agents', None) or {}:
-            out.setdefault(name, package)
-    return out
+def _host_managed(entry):
+    try:
+        return normalize_manage(entry.get('manage')).startswith('host')
+    except Exception:       # reported when the table is built
+        return False
 
 
 def agent_cli_command():
@@ -93,6 +87,26 @@ class HostManager:
         self._wake = None
         self._loop_done = None
         reactor.addSystemEventTrigger('before', 'shutdown', self._on_shutdown)
+        root = getattr(agent, 'agent_address', '').rsplit('.', 1)[0]
+        if root and hasattr(agent, 'subscribe_on_start'):
+            agent.subscribe_on_start(self._on_heartbeat, f'{root}..feeds.heartbeat',
+                                     options={'match': 'wildcard', 'details_arg': 'details'})
+
+    def _on_heartbeat(self, *args, details=None, **kwargs):
+        """A child's heartbeat: it has joined the router."""
+        topic = getattr(details, 'topic', None) or ''
+        parts = topic.split('.')
+        if len(parts) < 3:
+            return
+        iid = parts[-3]
+        now = time.time()
+        for inst in self.database.values():
+            if inst.instance_id != iid or not inst.is_running:
+                continue
+            first = inst.joined_at is None
+            inst.joined_at = now
+            if first and inst.next_action == 'up':
+                self._note(f"{inst.full_name} is up (joined the router)")
 
     # ------------------------------------------------------------------
     # Messages
@@ -192,6 +206,16 @@ class HostManager:
     def _rebuild_table(self, session=None):
         try:
             known = installed_agents()
+            wanted = {i.get('agent-class') for i in self._scf_instances or []
+                      if _host_managed(i)}
+            unknown = sorted(c for c in wanted - set(known) if c)
+            if unknown:
+                # Installed after we started? Ask a fresh interpreter.
+                known = installed_agents_now()
+                found = sorted(c for c in unknown if c in known)
+                if found:
+                    self._note(f"newly installed agent classes found: {', '.join(found)}",
+                               session=session)
         except Exception as e:          # a broken plugin must not stop us
             self._note(f"could not list installed agents: {e}", 'error', session)
             known = None
@@ -297,6 +321,7 @@ class HostManager:
                 cwd=getattr(self.site_args, 'working_dir', None),
                 on_exit=lambda _h: self._wakeup())
         inst.prot.cmd = self._child_command(inst)
+        inst.joined_at = None
         inst.prot.up()
 
     def _terminate(self, inst):
@@ -500,6 +525,17 @@ class HostManager:
         self._wakeup()
         return matched
 
+    def _wants_unknown_class(self, requests):
+        """True if a request brings up an instance that is not operable
+        because no plugin provided its class (maybe one is installed now)."""
+        try:
+            matched = instances.match_requests(self.database, requests)
+        except ValueError:
+            return False
+        return any(state == 'up' and not inst.operable and inst.management == 'host'
+                   and 'installed plugin' in (inst.problem or '')
+                   for targets, state in matched for inst in targets)
+
     @ocs_agent.param('requests', default=[], type=list)
     @ocs_agent.param('reload_config', default=False, type=bool)
     def update(self, session, params):
@@ -547,6 +583,10 @@ class HostManager:
         """
         if not self.running or self._stopping:
             return False, 'The manager Process is not running; no action taken.'
+        if not params['reload_config'] and self._wants_unknown_class(params['requests']):
+            session.add_message('an instance to start has an agent class no installed plugin '
+                                'provided; rescanning the plugins and the site config')
+            params = dict(params, reload_config=True)
         if params['reload_config']:
             ok = self._reload_config(session)
             if not ok:

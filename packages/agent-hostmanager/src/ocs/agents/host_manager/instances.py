@@ -212,7 +212,9 @@ def match_requests(table, requests):
             targets = [inst for inst in live if inst.instance_id == iid]
             if not targets:
                 raise ValueError(f"requests[{i}]: unknown instance_id {iid!r}; "
-                                 f"tracked instances: {', '.join(known) or 'none'}")
+                                 f"tracked instances: {', '.join(known) or 'none'} "
+                                 f"(added to the site config since? reload it first: "
+                                 f"reload_config=True, ocsbow up --reload-config)")
         out.append((targets, state))
     return out
 

@@ -79,6 +79,10 @@ class ManagedInstance:
         manage (str): The site config ``manage`` value it came from.
         compose_file (str): The docker compose file of a docker service.
         problem (str): Why the instance is not operable, if it is not.
+        joined_at (float): Unix time the running child was last seen on the
+            router (its heartbeat), None if not since its launch.
+        launch_problem (str): Why the last launch failed (exit code and last
+            output line), None after a good start.
     """
     management: str
     agent_class: str
@@ -97,6 +101,8 @@ class ManagedInstance:
     manage: Optional[str] = None
     compose_file: Optional[str] = None
     problem: Optional[str] = None
+    joined_at: Optional[float] = None
+    launch_problem: Optional[str] = None
 
     @property
     def is_running(self):
@@ -131,6 +137,10 @@ class ManagedInstance:
             'management': self.management,
             'restart_required': bool(self.restart_required),
             'unstable': stab < UNSTABLE_BELOW,
+            'joined': self.joined_at is not None,
+            'restarts': len(stability_factor(self.fail_times, now=now)[0]),
+            'exit_code': self.exit_code,
+            'problem': self.problem or self.launch_problem,
         }
 
 
@@ -194,7 +204,16 @@ def _describe_exit(minst):
     return f" (exit code {code})" if code is not None else ''
 
 
+def _last_line(minst):
+    tail = getattr(minst.prot, 'tail', None)
+    lines = [ln for ln in (tail() if callable(tail) else []) if ln.strip()]
+    return lines[-1].strip()[:300] if lines else ''
+
+
 def _record_failure(minst, now, actions, what):
+    last = _last_line(minst)
+    minst.launch_problem = f"{what}{_describe_exit(minst)}" + (f": {last}" if last else '')
+    minst.joined_at = None
     minst.fail_times.append(now)
     minst.fail_times, stab = stability_factor(minst.fail_times, now=now)
     delay = restart_delay(len(minst.fail_times))
@@ -283,7 +302,13 @@ def resolve_child_state(minst, now=None):
                 return actions
             if now >= minst.at:
                 minst.next_action = 'up'
-                actions['messages'].append(f"{minst.full_name} is up")
+                minst.launch_problem = None
+                if minst.joined_at is not None or minst.management != 'host':
+                    actions['messages'].append(f"{minst.full_name} is up")
+                else:
+                    actions['messages'].append(
+                        f"{minst.full_name} launched (running {START_WINDOW_S:g} s); "
+                        f"up once it joins the router")
                 if minst.passive_tracking:
                     minst.target_state = 'passive'
             else:

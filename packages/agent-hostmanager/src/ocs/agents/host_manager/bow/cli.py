@@ -25,7 +25,7 @@ from ocs.agents.host_manager.bow import systemd
 from ocs.agents.host_manager.bow.local import (LocalHostManager, local_router_configured,
                                                router_controller)
 from ocs.agents.host_manager.bow.site import (BowError, default_state_dir, load_site,
-                                              resolve_targets)
+                                              resolve_targets, site_state_dir)
 from ocs.agents.host_manager.bow.table import format_status
 
 #: Seconds to wait for an ``update`` request to be accepted.
@@ -37,7 +37,7 @@ class Ctx:
         self.site_file = site_file
         self.site_name = site
         self.site_host = site_host
-        self.state_dir = state_dir or default_state_dir()
+        self._state_dir = state_dir
         self.cbdir = cbdir
         self._site = None
 
@@ -46,6 +46,15 @@ class Ctx:
         if self._site is None:
             self._site = load_site(self.site_file, self.site_name, self.site_host)
         return self._site
+
+    @property
+    def state_dir(self):
+        """--state-dir, else $OCS_STATE_DIR, else this host's ``log-dir``
+        (so a HostManager started here logs with the rest of the site), else
+        the XDG state folder."""
+        if self._state_dir:
+            return self._state_dir
+        return site_state_dir(self.site) or default_state_dir()
 
     def client(self, instance_id):
         hub = self.site.hub
@@ -128,15 +137,42 @@ def run_task(client, name, params, timeout=UPDATE_WAIT_S):
     return bool(session.get('success')), (texts[-1] if texts else msg)
 
 
+def untracked(ctx, host, reqs):
+    """instance-ids in ``reqs`` that the host's HostManager does not track
+    (e.g. added to the site file since it last read it)."""
+    named = {iid for iid, _s in reqs if iid != 'all'}
+    if not named:
+        return []
+    try:
+        _s, _m, session = ctx.client(ctx.site.hostmanager_of(host)).request('status', 'manager')
+        children = ((session or {}).get('data') or {}).get('child_states')
+    except Exception:
+        return []
+    if children is None:
+        return []
+    return sorted(named - {c['instance_id'] for c in children})
+
+
 def send_requests(ctx, plan, reload_config=False):
-    """Send each host's requests to its HostManager; return the failures."""
+    """Send each host's requests to its HostManager; return the failures.
+
+    A host whose HostManager does not track a named instance yet is asked to
+    re-read the site config first.
+    """
     failures = []
     for host, reqs in plan.items():
         hm = ctx.site.hostmanager_of(host)
+        reload_host = reload_config
+        if not reload_config:
+            new = untracked(ctx, host, reqs)
+            if new:
+                click.echo(f"{host} ({hm}): {', '.join(new)} not tracked yet; "
+                           f"reloading the site config there (as --reload-config)")
+                reload_host = True
         try:
             ok, msg = run_task(ctx.client(hm), 'update',
                                {'requests': [list(r) for r in reqs],
-                                'reload_config': reload_config})
+                                'reload_config': reload_host})
         except Exception as e:
             ok, msg = False, str(e)
         shown = ', '.join(f"{i} {s}" for i, s in reqs)
@@ -183,7 +219,8 @@ def wait_for_states(ctx, plan, timeout):
               help="This machine's host entry (default: host name, then 'localhost').")
 @click.option('--state-dir', default=None, type=click.Path(file_okay=False),
               help='Folder for pid and log files of a HostManager started here '
-                   '(default: $OCS_STATE_DIR or ~/.local/state/ocs).')
+                   "(default: $OCS_STATE_DIR, else this host's log-dir in the site "
+                   'config, else ~/.local/state/ocs).')
 @click.option('--cbdir', default=None, type=click.Path(file_okay=False),
               help="Local router's node directory (default: the host's "
                    "crossbar config-dir, else ./var/crossbar).")

@@ -145,3 +145,15 @@ def default_state_dir():
         return env
     base = os.environ.get('XDG_STATE_HOME') or os.path.expanduser('~/.local/state')
     return os.path.join(base, 'ocs')
+
+
+def site_state_dir(site):
+    """This machine's host ``log-dir`` from the site config (a relative one
+    is taken from the current folder, as agents do), or None if it has none (or $OCS_STATE_DIR
+    is set, which wins)."""
+    if os.environ.get('OCS_STATE_DIR') or site.local_host is None:
+        return None
+    log_dir = getattr(site.hosts.get(site.local_host), 'log_dir', None)
+    if not log_dir:
+        return None
+    return os.path.abspath(os.path.expanduser(log_dir))

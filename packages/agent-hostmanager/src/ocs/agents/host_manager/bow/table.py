@@ -1,4 +1,5 @@
 """Rendering ocsbow's status report as readable text (pure)."""
+from ocs.agents.host_manager.state import STABILITY_WINDOW_S
 
 
 def format_table(headers, rows, indent='  '):
@@ -18,6 +19,14 @@ def _notes(child):
     notes = []
     if child.get('unstable'):
         notes.append('unstable')
+    if child.get('restarts'):
+        code = child.get('exit_code')
+        notes.append(f"{child['restarts']} restarts in {STABILITY_WINDOW_S:g} s"
+                     + (f", last exit code {code}" if code is not None else ''))
+    if child.get('next_action') == 'up' and child.get('joined') is False:
+        notes.append('launched, not joined the router')
+    if child.get('problem'):
+        notes.append(child['problem'])
     if child.get('restart_required'):
         notes.append('restart required')
     if child.get('new_tag'):
