@@ -8,14 +8,13 @@ from ocs.testing import run_python
 
 
 @pytest.mark.parametrize('policy', [None, '', 'none', ' none '])
-def test_open_policy_grants_full_like_the_rules(policy):
+def test_open_policy_allows_everything_at_basic_like_ocs012(policy):
+    # ocs 0.12.1: "No access policy -- level 1 for all", and nothing checked.
     gate = AccessGate(policy, 'faker1', 'FakeDataAgent')
-    rules = access.agent_get_policy_default(policy)
     for pw in (None, '', 'anything', 'pw3'):
-        assert gate.creds(pw) == CredLevel.FULL
-        assert gate.creds(pw) == access.agent_get_creds(pw, rules, gate.spec)
+        assert gate.creds(pw) == CredLevel.BASIC
         for required in (1, 2, 3):
-            assert gate.check(pw, required, 'op', 'start', caller='c1') == (CredLevel.FULL, None)
+            assert gate.check(pw, required, 'op', 'start', caller='c1') == (CredLevel.BASIC, None)
     assert gate.creds(gate.superuser_key) == CredLevel.SUPERUSER
     assert gate.check(gate.superuser_key, 3)[1] is None
     assert gate.director_id is None and gate.delay_for('c1') == 0.

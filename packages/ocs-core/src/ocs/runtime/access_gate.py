@@ -24,9 +24,11 @@ class AccessGate:
         instance_id (str): The agent's instance-id.
         agent_class (str): The agent's class name.
 
-    With the policy 'none' every caller has FULL rights whatever the
-    password, so the rule machinery of :mod:`ocs.access` is only loaded
-    (and only consulted) when there is a policy to apply.
+    With the policy 'none' nothing is checked: every caller may do
+    everything, and is reported (``session.cred_level``) at BASIC, as ocs
+    0.12 does ("No access policy -- level 1 for all"). The rule machinery of
+    :mod:`ocs.access` is only loaded (and only consulted) when there is a
+    policy to apply.
     """
 
     def __init__(self, policy, instance_id, agent_class):
@@ -77,7 +79,7 @@ class AccessGate:
         if password is self.superuser_key:
             return CredLevel.SUPERUSER
         if self.open:
-            return CredLevel.FULL
+            return CredLevel.BASIC
         ctx = _access.ActionContext(op_name=op_name, action=action)
         return CredLevel(_access.agent_get_creds(password, self.rules, self.spec, ctx))
 
@@ -85,7 +87,7 @@ class AccessGate:
         """Return ``(cred_level, None)`` if allowed, else ``(cred_level, message)``."""
         required = CredLevel(max(1, int(required or 1)))
         cred = self.creds(password, op_name, action)
-        if cred >= required:
+        if self.open or cred >= required:
             if self.throttle is not None and caller is not None:
                 self.throttle.success(caller)
             return cred, None

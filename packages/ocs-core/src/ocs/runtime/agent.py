@@ -56,7 +56,9 @@ class OCSAgent(ApplicationSession):
     def __init__(self, config, site_args, address=None, class_name=None):
         ApplicationSession.__init__(self, config)
         self.site_args = site_args
-        self.agent_address = address
+        self.instance_id = getattr(site_args, 'instance_id', None)
+        self.agent_address = address if address is not None else \
+            _address_from_args(site_args)
         self.class_name = class_name
         self.tasks = {}
         self.processes = {}
@@ -69,10 +71,11 @@ class OCSAgent(ApplicationSession):
         self.realm_joined = False
         self.first_time_startup = True
         self.agent_session_id = str(time.time())
-        self.log = TxaioStyleLogger('ocs.agent', agent=address)
+        self.log = TxaioStyleLogger('ocs.agent', agent=self.agent_address)
         self._heartbeat_on = True
         self.heartbeat_call = None
-        self.outbox = Outbox(getattr(site_args, 'feed_outbox_size', None) or 10000)
+        size = getattr(site_args, 'feed_outbox_size', None)
+        self.outbox = Outbox(size if isinstance(size, int) and size > 0 else 10000)
         self._outbox_open = False
         self._outbox_call = None
         # Feed messages sent but not yet confirmed by the router ((seq,
@@ -85,9 +88,10 @@ class OCSAgent(ApplicationSession):
         self._link_gen = 0
         self._shutting_down = False
         self._startup_hooks = []
-        instance_id = getattr(site_args, 'instance_id', None) or \
-            (address.split('.')[-1] if address else None)
-        self.access = AccessGate(getattr(site_args, 'access_policy', None),
+        instance_id = self.instance_id if isinstance(self.instance_id, str) else \
+            (self.agent_address.split('.')[-1] if self.agent_address else None)
+        policy = getattr(site_args, 'access_policy', None)
+        self.access = AccessGate(policy if isinstance(policy, str) else None,
                                  instance_id, class_name)
         self.register_feed('heartbeat', max_messages=1)
         reactor.addSystemEventTrigger('before', 'shutdown', self._on_shutdown)
@@ -486,9 +490,16 @@ class OCSAgent(ApplicationSession):
                     f'{list(ACTIONS)}.', {})
         if not isinstance(op_name, str):
             return (ocs.ERROR, f'op_name must be a string, not {op_name!r}.', {})
-        if params is not None and not isinstance(params, dict):
-            return (ocs.ERROR, f'params must be a dict (or null), not '
-                    f'{type(params).__name__}.', {})
+        if action == 'start' and params is not None and not isinstance(params, dict):
+            # ocs-web and ocs 0.12 clients send [] for "no params".
+            if isinstance(params, (list, tuple)) and not params:
+                params = None
+            else:
+                return (ocs.ERROR, f'params must be a dict (or null), not '
+                        f'{type(params).__name__} ({params!r}).', {})
+        elif not isinstance(params, dict):
+            # status, stop, abort and wait take no params; ocs-web sends [].
+            params = None
         if timeout is not None and (isinstance(timeout, bool)
                                     or not isinstance(timeout, (int, float))):
             return (ocs.ERROR, f'timeout must be a number (or null), not {timeout!r}.', {})
@@ -537,20 +548,35 @@ class OCSAgent(ApplicationSession):
             return (ocs.ERROR, e.msg, {})
         except Exception as e:
             return (ocs.ERROR, f'Param checking crashed: {e}', {})
-        self.next_session_id += 1
-        session = OpSession(self.next_session_id, op_name, app=self, cred_level=int(cred))
+        session_id, self.next_session_id = self.next_session_id, self.next_session_id + 1
+        self.log.info('start called for {op}', op=op_name)
+        session = OpSession(session_id, op_name, app=self, cred_level=int(cred))
         self.sessions[op_name] = session
         self._launch(op.launcher, op.blocking, session, params)
         kind = 'task' if op_name in self.tasks else 'process'
         return (ocs.OK, f'Started {kind} "{op_name}".', session.encoded())
 
     def _launch(self, func, blocking, session, params):
+        """Run the Operation after the start reply; status 'running' first.
+
+        A blocking one runs in a worker thread, a non-blocking one in the
+        reactor on its next turn (as in ocs 0.12: the start reply shows
+        'starting').
+        """
+        def run():
+            session.set_status('running')
+            return func(session, params)
+
         if blocking:
-            d = threads.deferToThread(func, session, params)
+            d = threads.deferToThread(run)
+            d.addCallback(self._op_finished, session)
+            d.addErrback(self._op_crashed, session)
         else:
-            d = maybeDeferred(func, session, params)
-        d.addCallback(self._op_finished, session)
-        d.addErrback(self._op_crashed, session)
+            def later():
+                d = maybeDeferred(run)
+                d.addCallback(self._op_finished, session)
+                d.addErrback(self._op_crashed, session)
+            reactor.callLater(0, later)
 
     def _op_finished(self, result, session):
         ok, message = _interpret_result(result)
@@ -563,7 +589,7 @@ class OCSAgent(ApplicationSession):
         if failure.check(ParamError):
             session.add_message(f'ERROR: {failure.value.msg}')
         else:
-            session.add_message('Crash in operation: ' + failure.getTraceback())
+            session.add_message('CRASH: ' + failure.getTraceback())
             self.log.error('operation {op} crashed: {err}', op=session.op_name,
                            err=failure.getErrorMessage())
         session.success = False
@@ -617,18 +643,20 @@ class OCSAgent(ApplicationSession):
         if stopper is None:
             return (ocs.ERROR, f'Task "{op_name}" is not abortable.', {})
         session = self.sessions.get(op_name)
-        if session is None or session.status == 'done':
-            return (ocs.ERROR, f'No session active for "{op_name}".', {})
+        if session is None:
+            return (ocs.ERROR, 'No session active.', {})
+        if session.status == 'done':
+            return (ocs.ERROR, 'The operation is already done', {})
         cred, refusal = self.access.check(password, op.min_privs, op_name, stop_type)
         if refusal:
             return (ocs.ERROR, refusal, {})
-        if session.status == 'stopping':
-            return (ocs.ERROR, f'The operation is already stopping.', session.encoded())
-        session.set_status('stopping')
+        # As in ocs 0.12, the status is the Operation's to change ('stopping'
+        # once it acknowledges); a repeated request calls the stopper again.
+        params = params if isinstance(params, dict) else {}
         if stopper_blocking:
-            d = threads.deferToThread(stopper, session, params or {})
+            d = threads.deferToThread(stopper, session, params)
         else:
-            d = maybeDeferred(stopper, session, params or {})
+            d = maybeDeferred(stopper, session, params)
 
         def stopper_done(result):
             ok, message = _interpret_result(result)
@@ -658,13 +686,20 @@ class OCSAgent(ApplicationSession):
         session = self.sessions.get(op_name)
         if session is None:
             return (ocs.OK, 'No session active.', {})
-        if session.status == 'done':
-            return self._wait_reply(op_name, session)
         return (ocs.OK, 'Session active.', session.encoded())
 
     def call_op(self, agent_address, op_name, action, params=None, timeout=None):
         """Call ``<agent_address>.ops``; returns a Deferred of the reply."""
         return self.call(f'{agent_address}.ops', action, op_name, params, timeout)
+
+
+def _address_from_args(site_args):
+    """``<address_root>.<instance_id>`` from site_args, if both are strings."""
+    root = getattr(site_args, 'address_root', None)
+    iid = getattr(site_args, 'instance_id', None)
+    if isinstance(root, str) and isinstance(iid, str) and root and iid:
+        return f'{root}.{iid}'
+    return None
 
 
 def _start_exit_watchdog(seconds):

@@ -100,10 +100,25 @@ class OpSession:
             self._add_message(message, timestamp)
 
     def _add_message(self, message, timestamp):
-        self.messages.append((timestamp, str(message)))
+        text = str(message)
+        self.messages.append((timestamp, text))
+        self._log_message(text)
         if len(self.messages) > self.purge_policy['min_messages'] * 2 + 100 or \
                 len(self.messages) > self.purge_policy['max_messages']:
             self.purge_log()
+
+    def _log_message(self, text):
+        """Log a session message as ``<op_name>:<session_id> <text>``."""
+        logger = getattr(self.app, 'log', None)
+        try:
+            if logger is not None:
+                logger.info('{op_name}:{session_id} {text}', op_name=self.op_name,
+                            session_id=self.session_id, text=text)
+            else:
+                log.info(f'{self.op_name}:{self.session_id} {text}',
+                         op_name=self.op_name, session_id=self.session_id)
+        except Exception:
+            pass  # a broken logger must not lose the message itself
 
     def purge_log(self, now=None):
         """Drop old messages according to the purge policy."""

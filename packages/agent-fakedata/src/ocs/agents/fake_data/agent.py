@@ -196,6 +196,7 @@ class FakeDataAgent:
         return False, 'Failed after %.1f seconds, as requested.' % session.data['delay_so_far']
 
     def _abort_delay_task(self, session, params):
+        session.set_status('stopping')
         self._delay_abort = True
         return True, 'Abort requested.'
 
