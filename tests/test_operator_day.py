@@ -12,6 +12,7 @@ site is stopped and no process of it may be left, nor its ports taken.
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -101,6 +102,9 @@ def test_operator_day(tmp_path, new_agent_package):
     try:
         assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
         state = json.loads((var / 'state.json').read_text())
+        # The Access Director's password file is the owner's only; no warning.
+        assert stat.S_IMODE(os.stat(var / 'access-director.yaml').st_mode) == 0o600
+        assert 'other users can read it' not in (var / 'logs' / 'access-dir.log').read_text()
         ports = [p for k, p in state['ports'].items() if k != 'influx' or 'influxd' in
                  state['pids']]
 

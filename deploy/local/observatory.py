@@ -137,6 +137,14 @@ ACCESS_CONFIG = {
 }
 
 
+def _write_private(path, text):
+    """Write ``text`` to ``path`` readable by its owner only (it holds passwords)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)        # an older file may have had a wider mode
+    with os.fdopen(fd, 'w') as f:
+        f.write(text)
+
+
 def _start_influx(state, port):
     influxd = shutil.which('influxd')
     if not influxd:
@@ -184,7 +192,7 @@ def up():
     _save_state(state)
     site_file = VAR / 'default.yaml'
     site_file.write_text(yaml.safe_dump(_site(ports, influx), sort_keys=False))
-    (VAR / 'access-director.yaml').write_text(yaml.safe_dump(ACCESS_CONFIG, sort_keys=False))
+    _write_private(VAR / 'access-director.yaml', yaml.safe_dump(ACCESS_CONFIG, sort_keys=False))
     env = {'OCS_CONFIG_DIR': str(VAR)}
     router_log = VAR / 'logs' / 'crossbar.log'     # every log of the site in one folder
     router_log.parent.mkdir(parents=True, exist_ok=True)

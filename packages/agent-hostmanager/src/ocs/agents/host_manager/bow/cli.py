@@ -236,7 +236,23 @@ def main(ctx, site_file, site, site_host, state_dir, cbdir, log_level):
 @click.option('--json', 'as_json', is_flag=True, help='Print the report as JSON.')
 @click.pass_obj
 def status(obj, as_json):
-    """Show the router, every host's HostManager and its agents."""
+    """Show the router, every host's HostManager and its agents.
+
+    \b
+    Columns of the agent table:
+      CURRENT    what the HostManager does now: up, down, start_at (waits
+                 to relaunch), wait_start (launched, must stay up 3 s),
+                 wait_dead (asked to stop)
+      TARGET     what it is asked for: up, down (passive: watched only)
+      STABILITY  1.00 = no unexpected exit in the last 120 s. Each exit
+                 weighs 0.5 when 10 s old, fading to 0 at 120 s; the
+                 figure is the product of (1 - weight) over the exits, so
+                 0.50 = one exit 10 s ago. Below 0.15 the row is marked
+                 unstable. Relaunches wait 1 s, doubling up to 60 s.
+      NOTES      restarts in the last 120 s and the last exit code, why a
+                 launch failed, "launched, not joined the router" until the
+                 agent's heartbeat is seen, restart required, new tag
+    """
     report = _guard(lambda: gather_status(obj))
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
