@@ -19,6 +19,7 @@ def agent():
     a = OCSAgent(ComponentConfig('test_realm', {}), SimpleNamespace(), address='obs.a1',
                  class_name='Probe')
     a.register_feed('data')
+    a.register_feed('heartbeat', max_messages=1)  # as the first join does
     a.realm_joined = True
     a._outbox_open = True
     a.sent = []

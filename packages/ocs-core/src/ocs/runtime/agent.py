@@ -93,7 +93,6 @@ class OCSAgent(ApplicationSession):
         policy = getattr(site_args, 'access_policy', None)
         self.access = AccessGate(policy if isinstance(policy, str) else None,
                                  instance_id, class_name)
-        self.register_feed('heartbeat', max_messages=1)
         reactor.addSystemEventTrigger('before', 'shutdown', self._on_shutdown)
 
     # ------------------------------------------------------------------
@@ -130,6 +129,10 @@ class OCSAgent(ApplicationSession):
         yield self._join_access_director()
         for hook in list(self._startup_hooks):
             yield maybeDeferred(hook, self)
+        if 'heartbeat' not in self.feeds:
+            # Registered on the first join, after the agent's own feeds (as
+            # in ocs 0.12: agent.feeds holds only the agent's feeds before).
+            self.register_feed('heartbeat', max_messages=1)
         if self.heartbeat_call is None:
             self.heartbeat_call = task.LoopingCall(self._heartbeat)
             self.heartbeat_call.start(1.0)
