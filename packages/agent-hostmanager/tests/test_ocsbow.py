@@ -94,7 +94,7 @@ def test_up_status_down_of_agents_host_and_local_services(site):
 def test_install_systemd_writes_a_unit_that_keeps_the_hostmanager_up(site, tmp_path):
     path, _state = site
     out = tmp_path / 'units'
-    res = subprocess.run([BIN / 'ocs-install-systemd', '--site-file', path, '--site-host',
+    res = subprocess.run([BIN / 'ocsbow', 'install-systemd', '--site-file', path, '--site-host',
                           'localhost', '--user', 'ocs', '--output-dir', out],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
@@ -107,7 +107,7 @@ def test_install_systemd_writes_a_unit_that_keeps_the_hostmanager_up(site, tmp_p
     assert 'Restart=always' in text and 'User=ocs' in text
     assert '[Install]' in text and 'WantedBy=multi-user.target' in text
     # The printed form is the same unit.
-    printed = subprocess.run([BIN / 'ocs-install-systemd', '--site-file', path,
+    printed = subprocess.run([BIN / 'ocsbow', 'install-systemd', '--site-file', path,
                               '--site-host', 'localhost', '--user', 'ocs', '--stdout'],
                              capture_output=True, text=True, timeout=60)
     assert printed.returncode == 0 and printed.stdout.strip() == text.strip()
@@ -118,7 +118,7 @@ def test_install_systemd_without_a_hostmanager_names_the_host(tmp_path):
         'wamp_server': 'ws://127.0.0.1:1/ws', 'wamp_http': 'http://127.0.0.1:1/call',
         'wamp_realm': 'r', 'address_root': 'a'},
         [{'instance-id': 'x', 'agent-class': 'BarebonesAgent'}])
-    res = subprocess.run([BIN / 'ocs-install-systemd', '--site-file', path, '--site-host',
+    res = subprocess.run([BIN / 'ocsbow', 'install-systemd', '--site-file', path, '--site-host',
                           'localhost', '--stdout'], capture_output=True, text=True,
                          timeout=60, env=dict(os.environ))
     assert res.returncode != 0

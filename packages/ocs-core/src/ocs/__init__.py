@@ -10,13 +10,21 @@ from pkgutil import extend_path
 
 __path__ = extend_path(__path__, __name__)
 
-from ocs.base import ResponseCode as _RC  # noqa: E402
+from ocs.base import OK, ERROR, TIMEOUT, OpCode, ResponseCode  # noqa: E402,F401
 
-#: Response code of a successful Operation API call.
-OK = _RC.OK.value
-#: Response code of a failed Operation API call.
-ERROR = _RC.ERROR.value
-#: Response code of a ``wait`` call whose timeout expired.
-TIMEOUT = _RC.TIMEOUT.value
+#: Attributes imported on first use (as ocs 0.12 offers them; loading them
+#: eagerly would slow every agent's start): name -> module.
+_LAZY = {'__version__': 'ocs._version', '_version': 'ocs._version',
+         'site_config': 'ocs.site_config'}
 
-__version__ = "0.13.0"
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'ocs' has no attribute {name!r}")
+    import importlib
+    module = importlib.import_module(_LAZY[name])
+    return module.__version__ if name == '__version__' else module
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -28,3 +28,11 @@ class OpCode(Enum):
     FAILED = 6
     EXPIRED = 7
     DEGRADED = 8
+
+
+#: Response code of a successful Operation API call (``ResponseCode.OK.value``).
+OK = ResponseCode.OK.value
+#: Response code of a failed Operation API call.
+ERROR = ResponseCode.ERROR.value
+#: Response code of a ``wait`` call whose timeout expired.
+TIMEOUT = ResponseCode.TIMEOUT.value
