@@ -163,13 +163,16 @@ class ControlClient:
                 timeout=(CONNECT_TIMEOUT, None))
         except requests.ConnectionError as e:
             raise ControlClientConnectionError(
-                f"cannot reach the router's HTTP bridge at {url} ({_reason(e)}); "
-                f"is the router running, and is hub.wamp_http / --site-http right?",
-                procedure=procedure, url=url) from None
+                f"Failed to connect to {url} (cannot reach the router's HTTP "
+                f"bridge: {_reason(e)}; is the router running, and is "
+                f"hub.wamp_http / --site-http right?)", uri=CONNECTION_ERROR,
+                procedure=procedure, url=url,
+                error_args=[f'Failed to connect to {url}']) from None
         except requests.Timeout:
             raise ControlClientConnectionError(
-                f"timed out connecting to the router's HTTP bridge at {url}",
-                procedure=procedure, url=url) from None
+                f"Failed to connect to {url} (timed out connecting to the "
+                f"router's HTTP bridge)", uri=CONNECTION_ERROR, procedure=procedure,
+                url=url, error_args=[f'Failed to connect to {url}']) from None
         try:
             answer = resp.json()
         except ValueError:
@@ -197,6 +200,10 @@ class ControlClient:
         if len(result) == 1:
             return result[0]
         return list(result) if result else None
+
+
+#: Error URI of an unreachable bridge (as in ocs 0.12's ``e.args[0][4]``).
+CONNECTION_ERROR = 'client_http.error.connection_error'
 
 
 def _reason(exc):

@@ -24,16 +24,26 @@ class ControlClientError(RuntimeError):
         url (str or None): The HTTP bridge URL used.
         error_args (list): The error's positional args.
         error_kwargs (dict): The error's keyword args.
+
+    As in ocs 0.12, ``args[0]`` is the list ``[0, 0, 0, 0, uri, error_args,
+    error_kwargs]`` (code written for 0.12 reads ``e.args[0][4]``); ``str(e)``
+    is the message, which starts with 0.12's phrase ("Failed to connect to
+    <url>", "no callee registered for procedure <...>") and adds a hint.
     """
 
     def __init__(self, message, uri=None, procedure=None, url=None,
                  error_args=None, error_kwargs=None):
-        super().__init__(message)
+        self.message = message
         self.uri = uri
         self.procedure = procedure
         self.url = url
         self.error_args = list(error_args or [])
         self.error_kwargs = dict(error_kwargs or {})
+        super().__init__([0, 0, 0, 0, uri, self.error_args or [message],
+                          self.error_kwargs])
+
+    def __str__(self):
+        return self.message
 
     @classmethod
     def from_wamp_error(cls, uri, procedure, args=None, kwargs=None, url=None):
@@ -44,9 +54,9 @@ class ControlClientError(RuntimeError):
         if kwargs:
             detail = (detail + '; ' if detail else '') + ', '.join(
                 f"{k}={v!r}" for k, v in kwargs.items())
-        msg = f"calling {procedure!r} failed with {uri}"
-        if detail:
-            msg += f": {detail}"
+        # 0.12's text (the error's args) first, then ours.
+        msg = f"{detail} ({uri} calling {procedure!r})" if detail else \
+            f"calling {procedure!r} failed with {uri}"
         hint = _HINTS.get(uri)
         if uri == 'wamp.error.no_such_procedure' and procedure:
             agent = procedure[:-4] if procedure.endswith('.ops') else procedure
@@ -54,7 +64,7 @@ class ControlClientError(RuntimeError):
                     f"this router: check it is up, and that instance-id, "
                     f"address_root and realm are right")
         if hint:
-            msg += f" ({hint})"
+            msg += f"; {hint}"
         return cls(msg, uri=uri, procedure=procedure, url=url,
                    error_args=args, error_kwargs=kwargs)
 
