@@ -22,6 +22,7 @@ from ocs.runtime.outbox import Outbox
 from ocs.runtime.param_meta import describe_params
 from ocs.runtime.params import ParamError, prescreen
 from ocs.runtime.session import OpSession
+from ocs.runtime import supervisor
 
 __all__ = ['OCSAgent']
 
@@ -220,9 +221,17 @@ class OCSAgent(ApplicationSession):
         self._add_startup(name, startup)
 
     def register_process(self, name, start_func, stop_func, blocking=True,
-                         stopper_blocking=None, startup=False, min_privs=0):
-        """Register a Process for this agent (see the reference for arguments)."""
+                         stopper_blocking=None, startup=False, min_privs=0, restart=None):
+        """Register a Process for this agent (see the reference for arguments).
+
+        ``restart`` (opt-in, default never): a restart policy for when the
+        Process fails; see :mod:`ocs.runtime.supervisor`.
+        """
         self._check_new_op_name(name)
+        policy = supervisor.RestartPolicy.parse(restart)
+        if policy is not None:
+            start_func, stop_func = supervisor.supervise(name, start_func, stop_func, policy,
+                                                         blocking)
         self.processes[name] = AgentProcess(start_func, stop_func, blocking=blocking,
                                             stopper_blocking=stopper_blocking,
                                             min_privs=min_privs)

@@ -15,6 +15,14 @@ from ocs.agents.fake_data.drivers import RandomWalk, SampleClock
 MAX_TICK_HZ = 10.
 
 
+#: Seconds into a run of acq at which a simulated dropout happens.
+DROPOUT_AFTER_S = 1.0
+
+
+class DeviceDropout(RuntimeError):
+    """The (simulated) device stopped answering."""
+
+
 class FakeDataAgent:
     """Generates fake data on a recorded feed and offers example Operations.
 
@@ -29,6 +37,8 @@ class FakeDataAgent:
         self.agent = agent
         self.log = agent.log
         self.lock = threading.Semaphore()
+        #: Runs of acq still to fail with a simulated dropout (-1: all).
+        self.dropouts = 0
         self.job = None
         self.num_channels = num_channels
         self.sample_rate = max(float(sample_rate), 1e-6)
@@ -93,6 +103,7 @@ class FakeDataAgent:
         pace = Pacemaker(min(self.sample_rate, MAX_TICK_HZ))
         period = params['degradation_period']
         next_toggle = time.time() + period if period else None
+        clock_start = time.time()
         while not self._acq_stop.is_set():
             pace.sleep()
             now = time.time()
@@ -108,6 +119,9 @@ class FakeDataAgent:
             session.data = {'fields': walk.latest(), 'timestamp': timestamps[-1]}
             if params['test_mode']:
                 break
+            if self.dropouts and now - clock_start >= DROPOUT_AFTER_S:
+                self.dropouts -= 1 if self.dropouts > 0 else 0
+                raise DeviceDropout('fake device dropped out (--dropouts)')
         return True, 'Acquisition exited cleanly.'
 
     def _stop_acq(self, session, params):
@@ -214,6 +228,13 @@ def add_agent_args(parser_in=None):
                         help='Samples per second on each channel.')
     pgroup.add_argument('--frame-length', default=60, type=int,
                         help='Seconds of data per frame for the Aggregator.')
+    pgroup.add_argument('--acq-restart', default=None,
+                        help="Restart policy of acq when it fails: 'never' (default), "
+                             "'on-failure' or 'on-failure:max_restarts=3,backoff=0.5,"
+                             "backoff_max=60,window=600,stable_after=60'.")
+    pgroup.add_argument('--dropouts', default=0, type=int,
+                        help='Simulate a device that drops out: the first N runs of acq '
+                             'fail after about 1 s (-1: every run). Default 0.')
     return parser_in
 
 
@@ -223,8 +244,9 @@ def main(args=None):
     agent, runner = ocs_agent.init_site_agent(args)
     fake = FakeDataAgent(agent, num_channels=args.num_channels,
                          sample_rate=args.sample_rate, frame_length=args.frame_length)
+    fake.dropouts = args.dropouts
     agent.register_process('acq', fake.acq, fake._stop_acq,
-                           startup=(args.mode == 'acq'))
+                           startup=(args.mode == 'acq'), restart=args.acq_restart)
     agent.register_process('count', fake.count_seconds, fake._stop_count,
                            blocking=False)
     agent.register_task('set_heartbeat', fake.set_heartbeat)
