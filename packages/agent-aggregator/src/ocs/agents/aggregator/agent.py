@@ -63,7 +63,7 @@ class AggregatorAgent:
         self.malformed_events = 0
         self._wake = threading.Event()
         root = getattr(args, 'address_root', None) or \
-            agent.agent_address.rsplit('.', 1)[0]
+            (agent.agent_address or '').rsplit('.', 1)[0]
         #: Every feed of every agent: <root>.<instance>.feeds.<name>.
         self.topic = f'{root}..feeds.'
         agent.subscribe_on_start(self._enqueue_incoming_data, self.topic,

@@ -87,7 +87,7 @@ class HostManager:
         self._wake = None
         self._loop_done = None
         reactor.addSystemEventTrigger('before', 'shutdown', self._on_shutdown)
-        root = getattr(agent, 'agent_address', '').rsplit('.', 1)[0]
+        root = (getattr(agent, 'agent_address', None) or '').rsplit('.', 1)[0]
         if root and hasattr(agent, 'subscribe_on_start'):
             agent.subscribe_on_start(self._on_heartbeat, f'{root}..feeds.heartbeat',
                                      options={'match': 'wildcard', 'details_arg': 'details'})

@@ -44,8 +44,9 @@ class InfluxDBAgent:
         #: Feed events seen: 'taken' (queued for InfluxDB) and 'ignored'
         #: (not recorded feeds, excluded with exclude_influx, not events).
         self.feed_events = {'taken': 0, 'ignored': 0}
-        root = agent.agent_address.rsplit('.', 1)[0] if '.' in agent.agent_address \
-            else args.address_root
+        # No address yet when the agent is built without a router (unit tests).
+        address = agent.agent_address or ''
+        root = address.rsplit('.', 1)[0] if '.' in address else getattr(args, 'address_root', None)
         # Every feed of the site: <root>.<instance>.feeds.<name>; subscribed
         # again (once) after every join, by the runtime.
         agent.subscribe_on_start(self._enqueue, f'{root}..feeds.',

@@ -62,7 +62,7 @@ class Registry:
         self._session = None
         self._joins = 0
         root = getattr(args, 'address_root', None) or \
-            agent.agent_address.rsplit('.', 1)[0]
+            (agent.agent_address or '').rsplit('.', 1)[0]
         self.heartbeat_topic = f'{root}..feeds.heartbeat'
         agent.subscribe_on_start(self._register_heartbeat, self.heartbeat_topic,
                                  options={'match': 'wildcard', 'details_arg': 'details'})
