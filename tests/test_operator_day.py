@@ -28,6 +28,11 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / 'deploy' / 'local' / 'observatory.py'
 BIN = Path(sys.executable).parent
+#: What docs/deployment.md shows to look at a supervised Process.
+ACQ_STATUS = '''from ocs.ocs_client import OCSClient
+s = OCSClient('faker3', args=['--site-host', 'localhost']).acq.status().session
+print(s['status'], s['data'].get('restarts'))
+print('\\n'.join(m[1] for m in s['messages'] if ' restart ' in m[1]))'''
 #: The agent package the operator adds during the day.
 NEW_CLASS, NEW_DIST, NEW_ID = 'DemoThermometerAgent', 'ocs-agent-demo-thermometer', 'thermo1'
 
@@ -95,7 +100,7 @@ def test_operator_day(tmp_path, new_agent_package):
     env = {k: v for k, v in os.environ.items() if k != 'OCS_STATE_DIR'}
     env.update(OCS_OBSERVATORY_DIR=str(var), OCS_CONFIG_DIR=str(var))
     site_file = var / 'default.yaml'
-    ocsbow = [BIN / 'ocsbow', '--site-file', site_file, '--site-host', 'localhost']
+    ocsbow = [BIN / 'ocsbow']          # finds the site through OCS_CONFIG_DIR, as the docs say
     toggle = [sys.executable, SCRIPT, 'toggle']
 
     up = run(toggle, env, timeout=300)
@@ -125,6 +130,7 @@ def test_operator_day(tmp_path, new_agent_package):
         assert before.returncode == 0, before.stdout + before.stderr
         assert 'not tracked yet; reloading the site config' in before.stdout, before.stdout
         status = run(ocsbow + ['status'], env).stdout
+        print(before.stdout, status)
         row = [ln for ln in status.splitlines() if ln.strip().startswith(NEW_ID)]
         assert row and 'is not provided by any installed plugin' in row[0], status
 
@@ -138,8 +144,28 @@ def test_operator_day(tmp_path, new_agent_package):
         status = run(ocsbow + ['status'], env).stdout
         row = [ln for ln in status.splitlines() if ln.strip().startswith(NEW_ID)][0]
         assert ' up ' in row and 'installed plugin' not in row, status
+
+        # -- 3. A device that drops out twice; its supervisor restarts acq.
+        add_instance(site_file, {'agent-class': 'FakeDataAgent', 'instance-id': 'faker3',
+                                 'manage': 'host/up', 'arguments': [
+                                     ['--mode', 'acq'], ['--dropouts', 2],
+                                     ['--acq-restart', 'on-failure:backoff=1']]})
+        flaky = run(ocsbow + ['up', 'faker3', '--wait', '60'], env)
+        assert flaky.returncode == 0, flaky.stdout + flaky.stderr
+
+        def acq_report():
+            out = run([sys.executable, '-c', ACQ_STATUS], env)
+            assert out.returncode == 0, out.stderr
+            return out.stdout
+        report = wait_for(lambda: (r := acq_report()).startswith('running 2\n') and r, 30,
+                          'faker3 acq running after two restarts')
+        print(start.stdout, after.stdout, report)
+        lines = report.splitlines()
+        assert len(lines) == 3 and all('DeviceDropout' in ln for ln in lines[1:]), report
+        assert 'restart 2 of 5 in 2 s' in lines[2], report
     finally:
         down = run(toggle, env, timeout=300)
+    print(down.stdout)
     # -- Stop: everything the observatory or its HostManagers started is gone.
     assert down.returncode == 0, down.stdout + down.stderr
     assert 'Stopped:' in down.stdout and 'hm-localhost (PID' in down.stdout, down.stdout

@@ -116,7 +116,10 @@ class FakeDataAgent:
             data = walk.sample(len(timestamps))
             self.agent.publish_to_feed('false_temperatures', {
                 'block_name': 'temps', 'timestamps': timestamps, 'data': data})
+            restarts = (session.data or {}).get('restarts')     # a supervisor's count
             session.data = {'fields': walk.latest(), 'timestamp': timestamps[-1]}
+            if restarts is not None:
+                session.data['restarts'] = restarts
             if params['test_mode']:
                 break
             if self.dropouts and now - clock_start >= DROPOUT_AFTER_S:
@@ -250,8 +253,10 @@ def main(args=None):
     agent.register_process('count', fake.count_seconds, fake._stop_count,
                            blocking=False)
     agent.register_task('set_heartbeat', fake.set_heartbeat)
+    # Under an access policy delay_task needs credential level 2 (as in ocs 0.12).
+    no_policy = getattr(args, 'access_policy', None) in (None, 'none', '')
     agent.register_task('delay_task', fake.delay_task, blocking=False,
-                        aborter=fake._abort_delay_task)
+                        aborter=fake._abort_delay_task, min_privs=1 if no_policy else 2)
     runner.run(agent, auto_reconnect=True)
 
 
