@@ -7,14 +7,17 @@ interface (as in the API reference).
 """
 from ocs.config.args import (ArgContainer, ENV_DEFAULTS, add_arguments,
                              apply_env_defaults, flatten_arguments)
-from ocs.config.errors import SiteConfigError
+from ocs.config.errors import (SiteConfigDirError, SiteConfigError,
+                               SiteFileNotFoundError, SiteKeyError,
+                               SiteYAMLError)
 from ocs.config.loading import (add_site_attributes, get_config,
                                 get_control_client, load_site_config,
                                 parse_args, read_site_file, reparse_args,
                                 site_file_path)
 from ocs.config.model import (DEFAULT_MANAGE, MANAGE_VALUES, CrossbarConfig,
                               HostConfig, HubConfig, InstanceConfig,
-                              SiteConfig, normalize_manage)
+                              SiteConfig, normalize_manage, summarize_dict,
+                              unknown_keys)
 
 __all__ = [
     'SiteConfig', 'HostConfig', 'CrossbarConfig', 'HubConfig',
@@ -22,5 +25,7 @@ __all__ = [
     'get_config', 'add_site_attributes', 'get_control_client', 'parse_args',
     'reparse_args', 'load_site_config', 'read_site_file', 'site_file_path',
     'flatten_arguments', 'apply_env_defaults', 'ENV_DEFAULTS',
-    'normalize_manage', 'MANAGE_VALUES', 'DEFAULT_MANAGE',
+    'normalize_manage', 'MANAGE_VALUES', 'DEFAULT_MANAGE', 'summarize_dict',
+    'unknown_keys', 'SiteFileNotFoundError', 'SiteYAMLError', 'SiteKeyError',
+    'SiteConfigDirError',
 ]

@@ -3,6 +3,7 @@ an instance's configured ``arguments`` with the command line, and the
 environment defaults used in containers.
 """
 import argparse
+import collections
 import os
 import shlex
 
@@ -111,7 +112,7 @@ class ArgContainer:
     """
 
     def __init__(self, args):
-        self.arg_dict = {'__positional__': []}
+        self.arg_dict = collections.OrderedDict(__positional__=[])
         current = '__positional__'
         for word in flatten_arguments(args, split_items=False):
             if _is_option(word):
@@ -197,8 +198,9 @@ def add_arguments(parser=None):
     ``--site-host``, ``--site-hub``, ``--site-http``, ``--site-realm``),
     ``--instance-id``, ``--address-root``, ``--log-dir``, ``--working-dir``,
     ``--crossbar-timeout``, ``--access-policy``, ``--feed-outbox-size``,
-    ``--log-level`` and ``--log-format``. ``--registry-address`` is accepted
-    and ignored (obsolete).
+    ``--log-level`` and ``--log-format`` (these last three only if the
+    parser does not define them already). ``--registry-address`` is
+    accepted and ignored (obsolete).
     """
     if parser is None:
         parser = argparse.ArgumentParser()
@@ -240,22 +242,31 @@ def add_arguments(parser=None):
         '--working-dir', default=None,
         help="Working directory (default: the current directory).")
     group.add_argument(
-        '--crossbar-timeout', type=_seconds, default=DEFAULT_CROSSBAR_TIMEOUT,
+        '--crossbar-timeout', type=_seconds, default=None,
         help="Seconds the agent keeps trying to reach the router before "
-             "giving up (default %(default)s; 0 retries forever).")
+             "giving up (0 retries forever; default: the host entry's "
+             f"crossbar_timeout, else {DEFAULT_CROSSBAR_TIMEOUT}).")
     group.add_argument(
         '--access-policy', default=None,
         help="Access policy, e.g. 'none', 'override:pw2,pw3' or "
              "'director:<instance-id>' (overrides hub.access_policy).")
-    group.add_argument(
+    # Options ocs 0.12.1 does not have: left out where the agent's parser
+    # already defines them (its own --log-level, say), rather than clash.
+    taken = getattr(parser, '_option_string_actions', {})
+
+    def extra(option, **kw):
+        if option not in taken:
+            group.add_argument(option, **kw)
+
+    extra(
         '--feed-outbox-size', type=_positive_int, default=DEFAULT_FEED_OUTBOX_SIZE,
         help="Most feed messages kept while disconnected from the router "
              "(default %(default)s); older ones are dropped, with a warning.")
-    group.add_argument(
+    extra(
         '--log-level', type=_log_level, default=_env_log_level(),
         help="Lowest log level written: debug, info, warning, error, critical "
              "(default: $OCS_LOG_LEVEL or info).")
-    group.add_argument(
+    extra(
         '--log-format', choices=('text', 'json'),
         default='json' if os.environ.get('OCS_LOG_FORMAT', '').lower() == 'json' else 'text',
         help="Log line format (default: $OCS_LOG_FORMAT or text).")

@@ -1,7 +1,16 @@
-"""The error raised for a bad site configuration."""
+"""The errors raised for a bad site configuration.
+
+:class:`SiteConfigError` is both a ``RuntimeError`` (what ocs 0.12.1 raises
+when no instance matches) and a ``ValueError``. The subclasses below are
+also the exception types ocs 0.12.1 raises in those cases, so code written
+for it catches them unchanged.
+"""
+import errno
+
+import yaml
 
 
-class SiteConfigError(ValueError):
+class SiteConfigError(RuntimeError, ValueError):
     """A site config file (or the command line standing in for it) is unusable.
 
     The message names the file, the key (e.g. ``hosts.ocs-host.agent-instances[2].instance-id``)
@@ -32,6 +41,9 @@ class SiteConfigError(ValueError):
         prefix = ', '.join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
 
+    def __str__(self):
+        return self._render()
+
     def with_file(self, filename):
         """Return a copy of this error that also names ``filename``."""
         return type(self)(self.message, filename=filename, key=self.key,
@@ -39,3 +51,25 @@ class SiteConfigError(ValueError):
 
     def __reduce__(self):
         return (type(self), (self.message, self.filename, self.key, self.line))
+
+
+class SiteFileNotFoundError(SiteConfigError, FileNotFoundError):
+    """The site config file does not exist (also a FileNotFoundError)."""
+
+    def __init__(self, message, filename=None, key=None, line=None):
+        super().__init__(message, filename=filename, key=key, line=line)
+        self.errno = errno.ENOENT
+        self.strerror = message
+
+
+class SiteYAMLError(SiteConfigError, yaml.YAMLError):
+    """The site config file is not valid YAML (also a yaml.YAMLError)."""
+
+
+class SiteKeyError(SiteConfigError, KeyError):
+    """A host entry or hub key that is needed is missing (also a KeyError)."""
+
+
+class SiteConfigDirError(SiteConfigError, AssertionError):
+    """No site file given and $OCS_CONFIG_DIR is not set (also an
+    AssertionError, as in ocs 0.12.1)."""

@@ -14,9 +14,13 @@ import threading
 
 import yaml
 
-from ocs.config.args import ArgContainer, add_arguments, flatten_arguments
-from ocs.config.errors import SiteConfigError
-from ocs.config.model import HostConfig, InstanceConfig, SiteConfig
+from ocs.config.args import (DEFAULT_CROSSBAR_TIMEOUT, ArgContainer,
+                             add_arguments, flatten_arguments)
+from ocs.config.errors import (SiteConfigDirError, SiteConfigError,
+                               SiteFileNotFoundError, SiteKeyError,
+                               SiteYAMLError)
+from ocs.config.model import (HostConfig, InstanceConfig, SiteConfig,
+                              unknown_keys, warn_once)
 from ocs.logs import get_logger
 
 log = get_logger(__name__)
@@ -29,7 +33,8 @@ _BaseLoader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
 
 
 class _StrictLoader(_BaseLoader):
-    """Safe YAML loader that refuses duplicate keys in a mapping."""
+    """Safe YAML loader that notes keys given twice in one mapping in
+    ``self.duplicates`` (as PyYAML does, the last one is used)."""
 
     def construct_mapping(self, node, deep=False):
         seen = {}
@@ -41,10 +46,7 @@ class _StrictLoader(_BaseLoader):
                     k = key_node.value
                     line = key_node.start_mark.line + 1
                     if k in seen:
-                        raise SiteConfigError(
-                            f"key '{k}' appears twice in one mapping (lines "
-                            f"{seen[k]} and {line}); only one can be used",
-                            line=line)
+                        self.duplicates.append((k, seen[k], line))
                     seen[k] = line
         return super().construct_mapping(node, deep=deep)
 
@@ -59,15 +61,22 @@ _cache_lock = threading.Lock()
 def read_site_file(path):
     """Parse a site config file into a plain dict (cached; returns a copy).
 
+    A key given twice in one mapping, and keys that no part of the site
+    config reads (typos such as ``hostz``), are logged as warnings naming
+    the file and the key; the file is still used (the last of the twice
+    given keys wins), as ocs 0.12.1 does.
+
     Raises:
-        SiteConfigError: The file is missing or unreadable, or is not valid
-            YAML (the message gives the line).
+        SiteConfigError: The file is missing (SiteFileNotFoundError, also a
+            FileNotFoundError) or unreadable, or is not valid YAML
+            (SiteYAMLError, also a yaml.YAMLError; the message gives the
+            line).
     """
     path = os.path.abspath(os.path.expanduser(path))
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise SiteConfigError("file not found", filename=path) from None
+        raise SiteFileNotFoundError("file not found", filename=path) from None
     except OSError as e:
         raise SiteConfigError(f"cannot read file: {e.strerror}", filename=path) from None
     stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
@@ -80,10 +89,10 @@ def read_site_file(path):
             text = f.read()
     except OSError as e:
         raise SiteConfigError(f"cannot read file: {e.strerror}", filename=path) from None
+    loader = _StrictLoader(text)
+    loader.duplicates = []
     try:
-        data = yaml.load(text, Loader=_StrictLoader)
-    except SiteConfigError as e:
-        raise e.with_file(path) from None
+        data = loader.get_single_data()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -91,10 +100,19 @@ def read_site_file(path):
         if e.context_mark is not None and e.problem_mark is not None and \
                 e.context_mark.line != e.problem_mark.line:
             what += f" (the construct starts on line {e.context_mark.line + 1})"
-        raise SiteConfigError(f"YAML syntax error: {what}", filename=path,
-                              line=line) from None
+        raise SiteYAMLError(f"YAML syntax error: {what}", filename=path,
+                            line=line) from None
     except yaml.YAMLError as e:
-        raise SiteConfigError(f"YAML error: {e}", filename=path) from None
+        raise SiteYAMLError(f"YAML error: {e}", filename=path) from None
+    finally:
+        loader.dispose()
+    for k, first, again in loader.duplicates:
+        warn_once(f"key '{k}' is given twice in one mapping (lines {first} "
+                  f"and {again}); the one on line {again} is used",
+                  site_file=path, key=k, line=again)
+    for key in unknown_keys(data):
+        warn_once(f"unknown key '{key}' in the site config (a typo?); it is "
+                  f"ignored", site_file=path, key=key)
     with _cache_lock:
         _cache[path] = (stamp, data)
     return copy.deepcopy(data)
@@ -119,7 +137,7 @@ def site_file_path(args):
     site = getattr(args, 'site', None) or 'default'
     config_dir = os.environ.get('OCS_CONFIG_DIR')
     if not config_dir:
-        raise SiteConfigError(
+        raise SiteConfigDirError(
             f"no site config file: pass --site-file, or set OCS_CONFIG_DIR to "
             f"the folder holding {site}.yaml")
     return os.path.abspath(os.path.join(os.path.expanduser(config_dir), f"{site}.yaml"))
@@ -152,7 +170,7 @@ def _pick_host(site, args, required):
         return None
     known = ', '.join(site.hosts) or 'none'
     how = "--site-host" if getattr(args, 'site_host', None) else "this machine's host name"
-    raise SiteConfigError(
+    raise SiteKeyError(
         f"host '{name}' ({how}) has no entry under 'hosts' and there is no "
         f"'localhost' entry; hosts configured: {known}",
         filename=site.source_file, key='hosts')
@@ -185,7 +203,7 @@ def _pick_instance(site, host, args, agent_class):
             filename=src, key=hkey)
     matches = [i for i in host.instances if i.get('agent-class') == agent_class]
     if len(matches) != 1:
-        found = ', '.join(i['instance-id'] for i in matches)
+        found = ', '.join(str(i.get('instance-id')) for i in matches)
         what = f"{len(matches)} instances ({found})" if matches else "none"
         raise SiteConfigError(
             f"no --instance-id given and agent-class '{agent_class}' does not "
@@ -255,6 +273,7 @@ def add_site_attributes(args, site, host=None):
 
     Sets (when missing or None) ``working_dir`` (current directory),
     ``log_dir`` (the host's; relative paths are joined to ``working_dir``),
+    ``crossbar_timeout`` (the host's ``crossbar_timeout``, default 10),
     ``site_hub``, ``site_http``, ``site_realm``, ``address_root``,
     ``access_policy`` and ``site_file``.
     """
@@ -278,6 +297,9 @@ def add_site_attributes(args, site, host=None):
             setattr(args, name, value)
     if missing('site_host') and host is not None:
         args.site_host = host.name
+    if missing('crossbar_timeout'):
+        args.crossbar_timeout = (host.crossbar_timeout if host is not None
+                                 else DEFAULT_CROSSBAR_TIMEOUT)
 
 
 def _has_site_arguments(parser):
@@ -323,9 +345,15 @@ def parse_args(agent_class=None, parser=None, args=None):
         instance_id, log_dir, working_dir, crossbar_timeout, access_policy,
         agent_class, feed_outbox_size, log_level, log_format``.
 
+    ``crossbar_timeout`` not given on the command line nor in the
+    instance's ``arguments`` is the host entry's ``crossbar_timeout``
+    (default 10; 0 waits for the router forever).
+
     Raises:
-        SiteConfigError: bad site config, unknown instance-id, or an option
-            in the instance's ``arguments`` the agent does not know.
+        SiteConfigError: bad site config or unknown instance-id.
+        SystemExit: an option the parser does not know, on the command line
+            or in the instance's ``arguments`` (the message says which), as
+            ``parser.error`` does.
     """
     argv = list(sys.argv[1:] if args is None else args)
     if parser is None:
@@ -353,10 +381,11 @@ def parse_args(agent_class=None, parser=None, args=None):
     if unknown:
         from_site = [u for u in unknown if u in site_words]
         if from_site:
-            raise SiteConfigError(
-                f"the agent does not accept {' '.join(from_site)}",
-                filename=site.source_file,
-                key=f"arguments of instance '{inst.instance_id}'")
+            parser.error(
+                f"unrecognized arguments: {' '.join(unknown)} (from the "
+                f"'arguments' of instance '{inst.instance_id}' in site config "
+                f"{site.source_file}: the agent does not accept "
+                f"{' '.join(from_site)})")
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
 
     # The values get_config actually used (file found, host matched).
@@ -427,7 +456,7 @@ def get_control_client(instance_id, site=None, args=None, start=True,
         site, _, _ = get_config(args, CONTROL)
     url = site.hub.wamp_http
     if not url:
-        raise SiteConfigError(
+        raise SiteKeyError(
             "wamp_http is not set, so no HTTP client can be made: add "
             "hub.wamp_http (e.g. http://127.0.0.1:8001/call) to the site "
             "config or pass --site-http", filename=site.source_file,

@@ -4,9 +4,91 @@ Each ``from_dict`` checks the types of what it reads and raises
 :class:`~ocs.config.errors.SiteConfigError` naming the offending key.
 No file access happens here; see :mod:`ocs.config.loading`.
 """
+import os
 import shutil
+import threading
 
 from ocs.config.errors import SiteConfigError
+from ocs.logs import get_logger
+
+log = get_logger(__name__)
+
+#: Keys read from each part of a site config (as in ocs 0.12.1, plus the
+#: obsolete ``agent-paths`` and ``registry_address`` that old files carry).
+#: Others are reported by :func:`unknown_keys`.
+KNOWN_KEYS = {
+    'site': ('hub', 'hosts'),
+    'hub': ('wamp_server', 'wamp_http', 'wamp_realm', 'address_root',
+            'registry_address', 'access_policy'),
+    'host': ('agent-instances', 'agent-paths', 'crossbar', 'log-dir',
+             'crossbar_timeout'),
+    'instance': ('instance-id', 'agent-class', 'arguments', 'manage'),
+    'crossbar': ('bin', 'config-dir'),
+}
+
+#: Default of a host's ``crossbar_timeout`` (seconds), as in ocs 0.12.1.
+DEFAULT_HOST_CROSSBAR_TIMEOUT = 10
+
+_warned = set()
+_warned_lock = threading.Lock()
+
+
+def warn_once(event, site_file=None, key=None, **kw):
+    """Log a site-config warning once per (file, key, event)."""
+    mark = (site_file, key, event)
+    with _warned_lock:
+        if mark in _warned:
+            return
+        _warned.add(mark)
+    log.warning(event, site_file=site_file, key=key, **kw)
+
+
+def summarize_dict(d):
+    """A dict as text, one ``key: value`` line per item (for logs).
+
+    Args:
+        d (dict): The dict.
+
+    Returns:
+        str: e.g. ``"{\n  'a': 1,\n}"``.
+    """
+    lines = '\n'.join(f"  {k!r}: {v!r}," for k, v in d.items())
+    return '{\n' + lines + '\n}'
+
+
+def unknown_keys(data):
+    """Dotted paths of the keys in a site config dict that no part reads.
+
+    Args:
+        data (dict): A parsed site config file.
+
+    Returns:
+        list of str: e.g. ``['hostz', 'hosts.h1.agent-instance']``.
+    """
+    out = []
+
+    def check(d, part, path):
+        if not isinstance(d, dict):
+            return
+        for k in d:
+            if k not in KNOWN_KEYS[part]:
+                out.append(f"{path}.{k}" if path else str(k))
+
+    check(data, 'site', '')
+    if not isinstance(data, dict):
+        return out
+    check(data.get('hub'), 'hub', 'hub')
+    hosts = data.get('hosts')
+    for name, host in (hosts.items() if isinstance(hosts, dict) else ()):
+        hpath = f"hosts.{name}"
+        check(host, 'host', hpath)
+        if not isinstance(host, dict):
+            continue
+        check(host.get('crossbar'), 'crossbar', f"{hpath}.crossbar")
+        insts = host.get('agent-instances')
+        for i, inst in enumerate(insts if isinstance(insts, list) else ()):
+            check(inst, 'instance', f"{hpath}.agent-instances[{i}]")
+    return out
 
 #: The values of InstanceConfig.manage after normalisation.
 MANAGE_VALUES = ('ignore', 'host/up', 'host/down', 'docker/up', 'docker/down')
@@ -176,7 +258,7 @@ class SiteConfig:
 
     def summary(self):
         """A short dict describing this site (for logs)."""
-        return {'source_file': self.source_file, 'hub': self.hub.summary(),
+        return {'source_file': self.source_file, 'hub': dict(self.hub.data),
                 'hosts': {k: h.summary() for k, h in self.hosts.items()}}
 
 
@@ -201,6 +283,8 @@ class HostConfig:
         self.crossbar = None
         self.log_dir = None
         self.agent_paths = []
+        self.crossbar_timeout = DEFAULT_HOST_CROSSBAR_TIMEOUT
+        self.working_dir = os.getcwd()
 
     @classmethod
     def from_dict(cls, data, parent=None, name=None):
@@ -224,6 +308,13 @@ class HostConfig:
         ``log-dir`` (optional)
             Path at which to write log files; relative paths are interpreted
             relative to ``--working-dir``.
+
+        ``crossbar_timeout`` (optional)
+            Seconds an agent on this host keeps trying to reach a router it
+            lost before exiting (0: forever); the default of each agent's
+            ``--crossbar-timeout``. Default 10.
+
+        An instance-id used twice is reported; the first entry is used.
         """
         self = cls(name)
         self.parent = parent
@@ -231,26 +322,26 @@ class HostConfig:
         if data is None:
             data = {}
         _check_mapping(data, key, f"host entry '{name}'")
+        src = getattr(parent, 'source_file', None)
         instances = _get(data, 'agent-instances', list, key, default=[])
         seen = {}
         for i, inst in enumerate(instances):
             ikey = f"{key}.agent-instances[{i}]"
             ic = InstanceConfig.from_dict(inst, parent=self, key=ikey)
-            if ic.instance_id in seen:
-                raise SiteConfigError(
-                    f"instance-id '{ic.instance_id}' is used twice on this host "
-                    f"(agent-instances[{seen[ic.instance_id]}] and [{i}])",
-                    key=f"{ikey}.instance-id")
-            seen[ic.instance_id] = i
-            entry = dict(inst)
-            entry['manage'] = ic.manage
-            self.instances.append(entry)
+            if ic.instance_id is not None and ic.instance_id in seen:
+                warn_once(f"instance-id '{ic.instance_id}' is used twice on this "
+                          f"host (agent-instances[{seen[ic.instance_id]}] and "
+                          f"[{i}]); the first is used", site_file=src,
+                          key=f"{ikey}.instance-id")
+            seen.setdefault(ic.instance_id, i)
+            self.instances.append(inst)
         if 'crossbar' in data:
             cb = data['crossbar']
             if cb is not None:
                 _check_mapping(cb, f"{key}.crossbar", "crossbar")
             self.crossbar = CrossbarConfig.from_dict(cb, parent=self)
         self.log_dir = _get(data, 'log-dir', str, key)
+        self.crossbar_timeout = _crossbar_timeout(data, key, src)
         paths = _get(data, 'agent-paths', list, key, default=[])
         self.agent_paths = [str(p) for p in paths]
         self.data = data
@@ -258,19 +349,47 @@ class HostConfig:
 
     def instance_ids(self):
         """The instance-ids configured on this host, in file order."""
-        return [inst['instance-id'] for inst in self.instances]
+        return [_instance_id(inst) for inst in self.instances
+                if _instance_id(inst) is not None]
 
     def get_instance(self, instance_id):
-        """Return the InstanceConfig for ``instance_id``, or None."""
+        """Return the InstanceConfig for ``instance_id`` (the first entry
+        with it), or None."""
         for inst in self.instances:
-            if inst['instance-id'] == instance_id:
+            if _instance_id(inst) == instance_id:
                 return InstanceConfig.from_dict(inst, parent=self)
         return None
 
     def summary(self):
         return {'name': self.name, 'log-dir': self.log_dir,
-                'crossbar': self.crossbar.summary() if self.crossbar else None,
+                'crossbar': ({'bin': self.crossbar.binary, 'config-dir': self.crossbar.cbdir}
+                             if self.crossbar else None),
                 'agent-instances': self.instance_ids()}
+
+
+def _instance_id(entry):
+    """An agent-instances entry's instance-id as a string (None if absent)."""
+    iid = entry.get('instance-id')
+    return None if iid is None else str(iid)
+
+
+def _crossbar_timeout(data, key, src):
+    if 'crossbar_timeout' not in data:
+        return DEFAULT_HOST_CROSSBAR_TIMEOUT
+    value = data['crossbar_timeout']
+    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            pass
+        else:
+            return int(number) if number.is_integer() else number
+    warn_once(f"crossbar_timeout={value!r} is not a number of seconds; using "
+              f"{DEFAULT_HOST_CROSSBAR_TIMEOUT}", site_file=src,
+              key=f"{key}.crossbar_timeout")
+    return DEFAULT_HOST_CROSSBAR_TIMEOUT
 
 
 class CrossbarConfig:
@@ -328,7 +447,8 @@ class CrossbarConfig:
         return [self.binary, cmd] + list(self.cbdir_args)
 
     def summary(self):
-        return {'bin': self.binary, 'config-dir': self.cbdir}
+        """``bin`` and ``config-dir`` as text (see :func:`summarize_dict`)."""
+        return summarize_dict({'bin': self.binary, 'config-dir': self.cbdir})
 
 
 class HubConfig:
@@ -409,13 +529,15 @@ class HubConfig:
                 self.data[key] = value
 
     def summary(self):
-        return {'wamp_server': self.server, 'wamp_http': self.wamp_http,
-                'wamp_realm': self.realm, 'address_root': self.address_root,
-                'access_policy': self.access_policy}
+        """The hub settings as text (see :func:`summarize_dict`)."""
+        return summarize_dict(self.data)
 
 
 class InstanceConfig:
     """One agent instance in a host's ``agent-instances`` list.
+
+    ``_MANAGE_MAP`` maps the ``manage`` spellings of ocs 0.12.1 (and None)
+    to their canonical values.
 
     Attributes:
         instance_id (str): ``instance-id``.
@@ -424,6 +546,14 @@ class InstanceConfig:
         manage (str): Normalised ``manage`` value, one of MANAGE_VALUES.
         data (dict): The configuration dictionary.
     """
+
+    _MANAGE_MAP = {
+        'host/up': 'host/up', 'host/down': 'host/down',
+        'docker/up': 'docker/up', 'docker/down': 'docker/down',
+        'ignore': 'ignore', 'yes': 'host/up', 'no': 'ignore',
+        'docker': 'docker/up', 'host': 'host/up', 'up': 'host/up',
+        'down': 'host/down', None: 'host/up',
+    }
 
     def __init__(self):
         self.parent = None
@@ -459,17 +589,28 @@ class InstanceConfig:
             "host/down", "docker/up" or "docker/down". The old values "yes",
             "no", "docker" mean "host/up", "ignore", "docker/up"; the
             abbreviations "host", "up", "down" mean "host/up", "host/up",
-            "host/down". Missing means "host/up".
+            "host/down". Missing means "host/up". Another value is reported
+            and kept as written (a HostManager will not manage it).
+
+        An entry without ``instance-id`` (or with a number for it) is
+        reported, not refused, as ocs 0.12.1 runs such files.
         """
         key = key or 'agent-instance'
         _check_mapping(data, key, "an agent-instances entry")
         self = cls()
         self.parent = parent
         self.data = data
-        iid = _get(data, 'instance-id', str, key, required=True,
-                   what="a string naming the agent instance")
-        if not iid.strip():
-            raise SiteConfigError("instance-id is empty", key=f"{key}.instance-id")
+        src = getattr(getattr(parent, 'parent', None), 'source_file', None)
+        iid = data.get('instance-id')
+        if iid is None:
+            warn_once("agent-instances entry has no instance-id; it can not be "
+                      "started", site_file=src, key=key)
+        elif not isinstance(iid, str):
+            warn_once(f"instance-id {iid!r} is not a string; using '{iid}'",
+                      site_file=src, key=f"{key}.instance-id")
+            iid = str(iid)
+        elif not iid.strip():
+            warn_once("instance-id is empty", site_file=src, key=f"{key}.instance-id")
         self.instance_id = iid
         self.agent_class = _get(data, 'agent-class', str, key)
         args = data.get('arguments')
@@ -480,5 +621,9 @@ class InstanceConfig:
                 f"expected a list (of words or of lists of words), got "
                 f"{_typename(args)}: {args!r}", key=f"{key}.arguments")
         self.arguments = args
-        self.manage = normalize_manage(data.get('manage'), key=f"{key}.manage")
+        try:
+            self.manage = normalize_manage(data.get('manage'), key=f"{key}.manage")
+        except SiteConfigError as e:
+            warn_once(e.message + "; kept as written", site_file=src, key=e.key)
+            self.manage = data.get('manage')
         return self
