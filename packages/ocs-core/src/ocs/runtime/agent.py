@@ -24,6 +24,9 @@ from ocs.runtime.params import ParamError, prescreen
 from ocs.runtime.session import OpSession
 from ocs.runtime import supervisor
 
+#: Key under which the wrong-password back-off counts this agent's callers.
+CALLER_KEY = 'ops-callers'
+
 __all__ = ['OCSAgent']
 
 ACTIONS = ('start', 'stop', 'abort', 'wait', 'status')
@@ -532,6 +535,23 @@ class OCSAgent(ApplicationSession):
                            tb=traceback.format_exc())
             return (ocs.ERROR, f'Internal error handling {action} of {op_name!r}: {e}', {})
 
+    def _access_check(self, password, required, op_name, action):
+        """``access.check`` counting wrong passwords for the back-off. Callers
+        come through the router (often its HTTP bridge) without an identity
+        the agent can trust, so all callers of this agent share one count."""
+        self._refusal_hold = self.access.delay_for(CALLER_KEY) if password else 0.
+        return self.access.check(password, required, op_name, action, caller=CALLER_KEY)
+
+    def _refuse(self, refusal, password):
+        """The refusal reply; one for a wrong password is held back as the
+        throttle says (``ocs.access.throttle``), so passwords cannot be
+        guessed as fast as the router carries calls."""
+        reply = (ocs.ERROR, refusal, {})
+        hold = self._refusal_hold if password else 0.
+        if hold > 0:
+            return task.deferLater(reactor, hold, lambda: reply)
+        return reply
+
     def _find_op(self, op_name):
         if op_name in self.tasks:
             return self.tasks[op_name]
@@ -551,9 +571,9 @@ class OCSAgent(ApplicationSession):
         if session is not None and session.status != 'done':
             return (ocs.ERROR, f'Operation "{op_name}" already in progress.',
                     session.encoded())
-        cred, refusal = self.access.check(password, op.min_privs, op_name, 'start')
+        cred, refusal = self._access_check(password, op.min_privs, op_name, 'start')
         if refusal:
-            return (ocs.ERROR, refusal, {})
+            return self._refuse(refusal, password)
         try:
             params = prescreen(op.launcher, params)
         except ParamError as e:
@@ -659,9 +679,9 @@ class OCSAgent(ApplicationSession):
             return (ocs.ERROR, 'No session active.', {})
         if session.status == 'done':
             return (ocs.ERROR, 'The operation is already done', {})
-        cred, refusal = self.access.check(password, op.min_privs, op_name, stop_type)
+        cred, refusal = self._access_check(password, op.min_privs, op_name, stop_type)
         if refusal:
-            return (ocs.ERROR, refusal, {})
+            return self._refuse(refusal, password)
         # As in ocs 0.12, the status is the Operation's to change ('stopping'
         # once it acknowledges); a repeated request calls the stopper again.
         params = params if isinstance(params, dict) else {}
