@@ -10,6 +10,10 @@ log = get_logger(__name__)
 WARN_INTERVAL = 10.0
 
 
+class _ZeroFrequencyError(ValueError, ZeroDivisionError):
+    """sample_freq is 0 (a ValueError, and a ZeroDivisionError as in ocs 0.12)."""
+
+
 class Pacemaker:
     """The Pacemaker is a class to help Agents maintain a regular sampling
     rate in their processes. The Pacemaker class will correct for the time
@@ -57,6 +61,10 @@ class Pacemaker:
             freq = float(sample_freq)
         except (TypeError, ValueError):
             raise ValueError(f"sample_freq must be a number, got {sample_freq!r}") from None
+        if freq == 0:
+            # A ZeroDivisionError too, which is what ocs 0.12 raises here.
+            raise _ZeroFrequencyError(f"sample_freq must be a positive, finite number, "
+                                      f"got {sample_freq!r}")
         if not freq > 0 or math.isinf(freq):
             raise ValueError(f"sample_freq must be a positive, finite number, got {sample_freq!r}")
         if quantize and not freq.is_integer():

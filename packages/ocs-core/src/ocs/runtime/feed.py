@@ -54,7 +54,8 @@ class Block:
 
     def encoded(self):
         return {'block_name': self.name, 'data': {k: list(v) for k, v in self.data.items()},
-                'timestamps': list(self.timestamps)}
+                'timestamps': list(self.timestamps),
+                'influxdb_tags': getattr(self, 'influxdb_tags', None)}
 
 
 class Feed:

@@ -6,7 +6,29 @@ import time
 __all__ = ['verify_data_field_string', 'enforce_field_name_rules',
            'verify_message_data_type', 'verify_influxdb_tags',
            'normalize_record_message', 'new_block', 'BlockBuffer', 'split_message',
-           'MAX_MESSAGE_BYTES', 'check_sample_fits']
+           'MAX_MESSAGE_BYTES', 'check_sample_fits', 'FeedMessageError',
+           'FeedTypeError', 'FeedKeyError', 'FeedLengthError']
+
+class FeedMessageError(ValueError):
+    """A recorded-feed message is malformed (the message says how)."""
+
+
+class FeedTypeError(FeedMessageError, TypeError):
+    """A message, or a value in it, has a type a recorded feed cannot carry
+    (a TypeError, as in ocs 0.12)."""
+
+
+class FeedKeyError(FeedMessageError, KeyError):
+    """A message lacks a required key (a KeyError, as in ocs 0.12)."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ''
+
+
+class FeedLengthError(FeedMessageError, AssertionError):
+    """A field has a different number of values than timestamps (an
+    AssertionError, as in ocs 0.12)."""
+
 
 #: The router's default limit on one WAMP message.
 MAX_MESSAGE_BYTES = 1 << 20
@@ -41,17 +63,19 @@ def verify_data_field_string(field):
 
 
 def enforce_field_name_rules(field_name):
-    """Return ``field_name`` changed as little as needed to be valid.
+    """Return ``field_name`` made valid, as ocs 0.12 does it.
 
-    Invalid characters become '_', a leading digit or other character gets a
-    letter prefix, and the name is cut to 255 characters.
+    Spaces become '_', other characters that are not letters, digits or '_'
+    are removed, everything before the first letter (and the underscores
+    just before it) is dropped, and the name is cut to 255 characters; an
+    empty name becomes 'invalid_field'. A name with no letter becomes ''.
     """
-    name = re.sub(r'[^A-Za-z0-9_]', '_', str(field_name))
-    if not re.match(r'^_*[A-Za-z]', name):
-        name = 'ocs_' + name.lstrip('_') if name.strip('_') else 'ocs'
-        if not re.match(r'^_*[A-Za-z]', name):
-            name = 'ocs_' + name
-    return name[:255]
+    field_name = str(field_name)
+    if field_name == '':
+        return 'invalid_field'
+    name = re.sub(r'[^A-Za-z0-9_]', '', field_name.replace(' ', '_'))
+    m = re.search(r'_*[A-Za-z]', name)
+    return name[m.start():][:255] if m else ''
 
 
 def _is_numpy(value, ndim):
@@ -81,7 +105,7 @@ def verify_message_data_type(value, field='value'):
         _plain_list(value, field)
         return True
     if not _is_scalar(value):
-        raise ValueError(f"Field '{field}' has a value of type {type(value).__name__} "
+        raise FeedTypeError(f"Field '{field}' has a value of type {type(value).__name__} "
                          f"({value!r}); expected int, float, str, bool or a list of them.")
     return True
 
@@ -102,7 +126,7 @@ def _plain_list(values, field):
     kinds = set()
     for v in values:
         if not _is_scalar(v):
-            raise ValueError(f"Field '{field}' has an element of type "
+            raise FeedTypeError(f"Field '{field}' has an element of type "
                              f"{type(v).__name__} ({v!r}); expected int, float, "
                              f"str or bool.")
         kinds.add(isinstance(v, str) or (type(v).__module__ == 'numpy'
@@ -167,14 +191,14 @@ def normalize_record_message(message, timestamp=None):
     naming the problem.
     """
     if not isinstance(message, dict):
-        raise ValueError(f"A recorded feed's message must be a dict, not "
+        raise FeedTypeError(f"A recorded feed's message must be a dict, not "
                          f"{type(message).__name__}.")
     block_name = message.get('block_name')
     if not isinstance(block_name, str) or not block_name:
-        raise ValueError("A recorded feed's message needs a 'block_name' string.")
+        raise FeedKeyError("A recorded feed's message needs a 'block_name' string.")
     data = message.get('data')
     if not isinstance(data, dict):
-        raise ValueError(f"Message for block '{block_name}' needs a 'data' dict.")
+        raise FeedKeyError(f"Message for block '{block_name}' needs a 'data' dict.")
     if 'timestamps' in message:
         raw = message['timestamps']
         if isinstance(raw, (list, tuple)) or _is_numpy(raw, 1):
@@ -193,7 +217,7 @@ def normalize_record_message(message, timestamp=None):
                                  f"list (the message has 'timestamps').")
             out[field] = _plain_list(values, field)
             if len(values) != n:
-                raise ValueError(f"Field '{field}' of block '{block_name}' has "
+                raise FeedLengthError(f"Field '{field}' of block '{block_name}' has "
                                  f"{len(values)} values for {n} timestamps.")
     else:
         ts = message.get('timestamp', timestamp)

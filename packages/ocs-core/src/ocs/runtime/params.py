@@ -19,8 +19,7 @@ class ParamError(Exception):
 
 
 def _type_ok(value, type_):
-    if isinstance(value, bool) and type_ in (int, float):
-        return False
+    # As in ocs 0.12: a bool is an int (True passes type=int).
     return isinstance(value, type_)
 
 
@@ -32,8 +31,8 @@ class ParamHandler:
     """
 
     def __init__(self, params):
-        if params is None:
-            params = {}
+        if params is None or (isinstance(params, (list, tuple)) and not params):
+            params = {}  # ocs-web and 0.12 clients send [] for no params
         if not isinstance(params, dict):
             raise ParamError(f"params must be a dict of parameter names to "
                              f"values, not {type(params).__name__} ({params!r})")
@@ -65,8 +64,10 @@ class ParamHandler:
                 raise ParamError(f"Param '{key}'={value!r} could not be cast "
                                  f"with {cast}: {e}") from None
         if type is not None:
-            if type is float and isinstance(value, int) and not isinstance(value, bool):
+            if type is float and isinstance(value, int):
                 value = float(value)
+            elif type is tuple and isinstance(value, list):
+                value = tuple(value)  # JSON carries tuples as lists
             if not _type_ok(value, type):
                 raise ParamError(f"Param '{key}'={value} is not of required "
                                  f"type ({type})")
@@ -74,11 +75,9 @@ class ParamHandler:
             raise ParamError(f"Param '{key}'={value!r} is not one of the "
                              f"allowed values {list(choices)}")
         if check is not None:
-            try:
-                ok = check(value)
-            except Exception as e:
-                raise ParamError(f"Param '{key}'={value!r} failed its validity "
-                                 f"check: {e}") from None
+            # An exception raised by the check goes to the caller as it is
+            # (as in ocs 0.12); the start reply then reports it.
+            ok = check(value)
             if not ok:
                 raise ParamError(f"Param '{key}'={value!r} failed its validity check.")
         return value
