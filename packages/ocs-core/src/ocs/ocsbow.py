@@ -8,7 +8,9 @@ that point here behave as ``ocsbow`` does.
 """
 import sys
 
-from ocs.agent_cli import build_agent_list  # noqa: F401  (0.12 offers it here)
+import ocs  # noqa: F401  (0.12 offers these modules here)
+from ocs import client_http, ocs_client  # noqa: F401
+from ocs.agent_cli import build_agent_list  # noqa: F401
 
 #: Agent class of the agents ocsbow talks to.
 HOSTMANAGER_CLASS = 'HostManager'

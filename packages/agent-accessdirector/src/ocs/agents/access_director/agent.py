@@ -20,6 +20,7 @@ from ocs.access import AccessConfigError, FailedAttemptThrottle, \
     load_director_config
 from ocs.agents.access_director.drivers import (DEFAULT_MAX_GRANT_TIME,
                                                 AccessGrant, DirectorState)
+from ocs import access  # noqa: F401,E402  (0.12 offers it here)
 
 __all__ = ['AccessDirector', 'AccessGrant', 'make_parser', 'main']
 

@@ -15,6 +15,7 @@ from ocs import ocs_agent, site_config
 from ocs.agents.aggregator.drivers import (Aggregator, IncomingQueue,
                                            parse_size, wanted_feed)
 from ocs.ocs_feed import unpack_event
+from ocs.base import OpCode  # noqa: F401,E402  (0.12 offers it here)
 
 __all__ = ['AggregatorAgent', 'make_parser', 'main']
 

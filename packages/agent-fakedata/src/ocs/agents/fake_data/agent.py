@@ -10,6 +10,7 @@ from autobahn.twisted.util import sleep as dsleep
 from ocs import ocs_agent, site_config
 from ocs.ocs_twisted import Pacemaker
 from ocs.agents.fake_data.drivers import RandomWalk, SampleClock
+from ocs import ocs_feed  # noqa: F401,E402  (0.12 offers it here)
 
 #: How often the acq loop wakes up to publish the samples that are due.
 MAX_TICK_HZ = 10.

@@ -9,6 +9,7 @@ from ocs import ocs_agent, site_config
 from ocs.ocs_feed import unpack_event
 
 from .drivers import Publisher, feed_wanted
+from ocs.base import OpCode  # noqa: F401,E402  (0.12 offers it here)
 
 
 class InfluxDBAgent:

@@ -13,6 +13,8 @@ from twisted.internet.defer import inlineCallbacks
 
 from ocs import ocs_agent, site_config
 from ocs.agents.registry.drivers import RegisteredAgent, RegistryState
+from ocs.base import OpCode  # noqa: F401,E402  (0.12 offers these here)
+from ocs.ocs_feed import Feed  # noqa: F401,E402
 
 __all__ = ['Registry', 'RegisteredAgent', 'make_parser', 'add_agent_args', 'main']
 
