@@ -5,6 +5,7 @@ with the site config file.
 The implementation lives in :mod:`ocs.config`; this module is the public
 interface (as in the API reference).
 """
+import ocs  # noqa: F401  (ocs 0.12.1's module has the name too)
 from ocs.config.args import (ArgContainer, ENV_DEFAULTS, add_arguments,
                              apply_env_defaults, flatten_arguments)
 from ocs.config.errors import (SiteConfigDirError, SiteConfigError,
