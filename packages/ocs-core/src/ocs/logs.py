@@ -11,6 +11,7 @@ accepts ``log.info("value is {v}", v=1)`` and formats it like txaio did.
 import logging
 import os
 import sys
+import threading
 
 import structlog
 
@@ -46,7 +47,7 @@ def configure(level='info', json=None, log_file=None, stream=None):
         json = os.environ.get('OCS_LOG_FORMAT', '').lower() == 'json'
     if isinstance(level, str):
         level = _LEVELS.get(level.lower(), logging.INFO)
-    stream = stream or sys.stderr
+    stream = stream or process_stderr()
     console = structlog.dev.ConsoleRenderer(colors=stream.isatty()) \
         if not json else structlog.processors.JSONRenderer()
     pre_chain = _shared_processors()
@@ -78,6 +79,22 @@ def configure(level='info', json=None, log_file=None, stream=None):
         cache_logger_on_first_use=False,
     )
     _configured.update(level=level, json=json, log_file=log_file)
+
+
+def _is_twisted_logging_file(stream):
+    mod = sys.modules.get('twisted.logger')
+    cls = getattr(mod, 'LoggingFile', None) if mod else None
+    return cls is not None and isinstance(stream, cls)
+
+
+def process_stderr():
+    """The stream log lines go to: ``sys.stderr``, unless that is Twisted's
+    ``LoggingFile`` (``txaio.start_logging()`` puts one there), whose every
+    write is a log event; then the process's real stderr. Writing log lines
+    into a ``LoggingFile`` that our observer feeds would recurse forever."""
+    if _is_twisted_logging_file(sys.stderr):
+        return sys.__stderr__
+    return sys.stderr
 
 
 def get_logger(name=None, **context):
@@ -180,5 +197,47 @@ def route_twisted_logs():
             text = text + '\n' + failure.getTraceback()
         getattr(log, level)(text, system=event.get('log_namespace'))
 
-    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False,
-                                     discardBuffer=True)
+    def guarded(event):
+        # A write to a LoggingFile while handling an event (logging's own
+        # error report, say) would come back here: write it out plainly.
+        if getattr(_route_state, 'busy', False):
+            text = formatEvent(event)
+            if text:
+                sys.__stderr__.write(text.rstrip('\n') + '\n')
+            return
+        _route_state.busy = True
+        try:
+            observer(event)
+        finally:
+            _route_state.busy = False
+
+    from twisted.logger import globalLogPublisher
+    old = _routed.get('observer')
+    if old is not None:
+        globalLogPublisher.removeObserver(old)
+    _routed['observer'] = guarded
+    if _logging_begun(globalLogBeginner):
+        # txaio.start_logging() (or another caller) began Twisted logging
+        # already: take the place of txaio's observer, so each event is
+        # written once, and once only by us.
+        import txaio.tx
+        theirs = getattr(txaio.tx, '_observer', None)
+        if theirs is not None:
+            globalLogPublisher.removeObserver(theirs)
+        globalLogPublisher.addObserver(guarded)
+    else:
+        globalLogBeginner.beginLoggingTo([guarded], redirectStandardIO=False,
+                                         discardBuffer=True)
+
+
+class _RouteState(threading.local):
+    busy = False
+
+
+_route_state = _RouteState()
+_routed = {}   # 'observer': the observer route_twisted_logs installed
+
+
+def _logging_begun(beginner):
+    """True once ``beginLoggingTo`` was called on Twisted's log beginner."""
+    return getattr(beginner, '_temporaryObserver', True) is None
