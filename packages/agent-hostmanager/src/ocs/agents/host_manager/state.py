@@ -83,6 +83,8 @@ class ManagedInstance:
             router (its heartbeat), None if not since its launch.
         launch_problem (str): Why the last launch failed (exit code and last
             output line), None after a good start.
+        last_exit_code (int): Exit code of the last unexpected exit (kept
+            while a relaunched child runs).
     """
     management: str
     agent_class: str
@@ -103,6 +105,7 @@ class ManagedInstance:
     problem: Optional[str] = None
     joined_at: Optional[float] = None
     launch_problem: Optional[str] = None
+    last_exit_code: Optional[int] = None
 
     @property
     def is_running(self):
@@ -139,7 +142,7 @@ class ManagedInstance:
             'unstable': stab < UNSTABLE_BELOW,
             'joined': self.joined_at is not None,
             'restarts': len(stability_factor(self.fail_times, now=now)[0]),
-            'exit_code': self.exit_code,
+            'exit_code': self.exit_code if self.exit_code is not None else self.last_exit_code,
             'problem': self.problem or self.launch_problem,
         }
 
@@ -213,6 +216,7 @@ def _last_line(minst):
 def _record_failure(minst, now, actions, what):
     last = _last_line(minst)
     minst.launch_problem = f"{what}{_describe_exit(minst)}" + (f": {last}" if last else '')
+    minst.last_exit_code = minst.exit_code
     minst.joined_at = None
     minst.fail_times.append(now)
     minst.fail_times, stab = stability_factor(minst.fail_times, now=now)
