@@ -19,6 +19,19 @@ from .router import RouterProcess
 from .site_file import site_dict, write_site_file
 from .waiting import wait_for
 
+
+def __getattr__(name):
+    # ocs 0.12.1's helpers (they import pytest): loaded on first use.
+    if name in _COMPAT012:
+        from . import compat012
+        return getattr(compat012, name)
+    raise AttributeError(f"module 'ocs.testing' has no attribute {name!r}")
+
+
+_COMPAT012 = ('create_agent_runner_fixture', 'create_client_fixture',
+              'check_crossbar_connection', 'SIGINT_TIMEOUT', '_AgentRunner')
+
 __all__ = ['RouterProcess', 'AgentLauncher', 'AgentProcess', 'AgentStartError',
            'OldOcs', 'ScriptError', 'free_port', 'site_dict', 'write_site_file',
-           'wait_for', 'run_python']
+           'wait_for', 'run_python', 'create_agent_runner_fixture',
+           'create_client_fixture', 'check_crossbar_connection']
