@@ -406,6 +406,9 @@ class Provider:
             frame['blocks'] = core.G3VectorFrameObject(maps)
             del frame['block_names']
             frame['block_names'] = core.G3VectorString(names)
+            # As ocs 0.12 writes them: which feed, and its agent's session.
+            frame['address'] = str(self.address)
+            frame['provider_session_id'] = str(self.sessid)
         if clear:
             for b in self.blocks.values():
                 b.clear()
