@@ -15,6 +15,7 @@ import so3g
 import so3g.hk  # noqa: F401
 
 from ocs.logs import TxaioStyleLogger
+from ocs.ocs_feed import Block, Feed  # noqa: F401  (0.12 offers them here)
 from .g3cast import g3_cast  # noqa: F401  (public here, as in the reference)
 from .provider import Provider, SchemaChange, BadMessage  # noqa: F401
 from .rotator import G3FileRotator  # noqa: F401

@@ -5,7 +5,7 @@ import queue
 import threading
 import time
 
-from ocs.common.influxdb_drivers import encode_message
+from ocs.common.influxdb_drivers import encode_message, format_data  # noqa: F401
 from ocs.logs import get_logger
 
 from . import credentials

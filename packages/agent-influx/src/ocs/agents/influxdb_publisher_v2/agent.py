@@ -8,6 +8,7 @@ The connection comes, as in ocs 0.12, from ``INFLUXDB_V2_URL``,
 import os
 
 from ocs import ocs_agent, site_config
+from ocs.base import OpCode  # noqa: F401  (0.12 offers it here)
 from ocs.agents.influxdb_publisher.agent import InfluxDBAgent
 from ocs.agents.influxdb_publisher.agent import make_parser as _make_parser
 
