@@ -160,6 +160,16 @@ def test_client_cli_listen_and_scan_match_ocs012(old_ocs, ocs_router, run_agent)
     assert scan_lines(outs['new'][1]) == scan_lines(outs['old'][1])
     assert '  clifaker' in outs['new'][1] and 'acq                 : RUNNING' in outs['new'][1]
 
+    # shell: the same variables, and the client works.
+    code = ('print(sorted(k for k in dir() if not k.startswith("_")), '
+            'client.set_heartbeat.status().status)\n')
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    shells = [subprocess.run([str(b / 'ocs-client-cli'), '--site-file', str(site),
+                              '--site-host', 'localhost', 'shell', '--simple', 'clifaker'],
+                             input=code, capture_output=True, text=True, env=env,
+                             timeout=60).stdout.splitlines()[0] for b in (old_bin, BIN)]
+    assert shells[1] == shells[0] == ">>> ['client', 'clients'] 0"
+
 
 @pytest.mark.integration
 def test_client_cli_listen_prints_feed_messages_with_their_topic(ocs_router, run_agent):

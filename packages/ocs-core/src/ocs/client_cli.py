@@ -10,7 +10,7 @@ ocs 0.12, same sub-commands and options).
   asks the Registry instead.
 - ``shell ID [ID ...]``: an interactive Python session with an
   :class:`~ocs.ocs_client.OCSClient` per instance (``client`` when there is
-  one, ``clients`` always, plus one variable per valid instance-id).
+  one, ``clients`` always).
 """
 import argparse
 import json
@@ -209,14 +209,14 @@ def shell(parser, args):
     if not args.instance_id:
         parser.error('No instance_id provided.')
     clients = [OCSClient(iid, args=args) for iid in args.instance_id]
-    namespace = {'clients': clients, 'OCSClient': OCSClient}
+    namespace = {'clients': clients}
     if len(clients) == 1:
         namespace['client'] = clients[0]
-    for iid, c in zip(args.instance_id, clients):
-        if iid.isidentifier():
-            namespace[iid] = c
-    banner = ('OCSClient objects: ' + ', '.join(
-        f'{k}' for k in namespace if k not in ('OCSClient',)))
+        banner = (f' ocs-client-cli -- use client.<op_name> to talk to '
+                  f'{args.instance_id[0]}')
+    else:
+        banner = (' ocs-client-cli -- use clients[i].<op_name> to talk to ' +
+                  ', '.join(f'{iid} (clients[{i}])' for i, iid in enumerate(args.instance_id)))
     if use_ipython and not args.simple:
         import IPython
         IPython.embed(user_ns=namespace, banner1=banner)
