@@ -445,6 +445,22 @@ class Publisher:
             return None
         return round(time.monotonic() - w.pending_since, 3)
 
+    def run(self, idle_s=0.2):
+        """Write what arrives until ``operate_callback()`` turns False, then
+        :meth:`close` (the loop of ocs 0.12's Publisher.run).
+
+        Args:
+            idle_s (float): Pause between rounds when nothing is waiting.
+
+        Returns:
+            int: What :meth:`close` returns (points lost).
+        """
+        while self.operate_callback():
+            self.process_incoming_data()
+            if not self.busy:
+                time.sleep(idle_s)
+        return self.close()
+
     def close(self):
         """Stop: take what is queued, keep the backlog in the spool (if any),
         and release the connection. Never waits for the database.

@@ -1,6 +1,9 @@
 """ocs 0.12's ``influxdb_publisher_v2.drivers`` names, served by the one
 InfluxDB publisher of this package (its 2.x backend)."""
-from ocs.agents.influxdb_publisher.drivers import Publisher, feed_wanted  # noqa: F401
+import os
+
+from ocs.agents.influxdb_publisher.drivers import Publisher as _Publisher
+from ocs.agents.influxdb_publisher.drivers import feed_wanted  # noqa: F401
 from ocs.common.influxdb_drivers import format_data  # noqa: F401
 
 #: Environment variables 0.12's InfluxDBAgentv2 (and influxdb-client's
@@ -21,3 +24,32 @@ def apply_env(args, environ):
             setattr(args, dest, value)
     args.api = 'v2'
     return args
+
+
+class Publisher(_Publisher):
+    """The 2.x-API publisher with ocs 0.12's ``influxdb_publisher_v2``
+    constructor: the server, organization, token and bucket come from
+    ``INFLUXDB_V2_URL``, ``INFLUXDB_V2_ORG``, ``INFLUXDB_V2_TOKEN`` and
+    ``INFLUXDB_V2_BUCKET``.
+
+    Args:
+        incoming_data (queue.Queue): ``(data, feed)`` pairs to write.
+        protocol (str): ``'line'`` or ``'json'``.
+        gzip (bool): Compress requests.
+        operate_callback (callable): :meth:`run` goes on while it returns True.
+        environ (mapping, optional): Instead of ``os.environ``.
+        **kwargs: Further options of the InfluxDBAgent publisher.
+    """
+
+    def __init__(self, incoming_data, protocol='line', gzip=False, operate_callback=None,
+                 environ=None, **kwargs):
+        env = os.environ if environ is None else environ
+        url = env.get('INFLUXDB_V2_URL')
+        bucket = env.get('INFLUXDB_V2_BUCKET')
+        if not url or not bucket:
+            raise ValueError('InfluxDB 2.x publisher: set INFLUXDB_V2_URL and '
+                             f'INFLUXDB_V2_BUCKET (got url={url!r}, bucket={bucket!r})')
+        super().__init__(None, bucket, incoming_data, protocol=protocol, gzip=gzip,
+                         operate_callback=operate_callback, api='v2', url=url,
+                         org=env.get('INFLUXDB_V2_ORG') or '',
+                         token=env.get('INFLUXDB_V2_TOKEN'), **kwargs)
