@@ -376,6 +376,11 @@ class Provider:
             else:
                 b.kinds = None
 
+    def clear(self):
+        """Drop every buffered sample (the blocks and their schemas stay)."""
+        for b in self.blocks.values():
+            b.clear()
+
     def to_frame(self, hksess, clear=True):
         """Builds a data frame with all buffered samples.
 

@@ -166,7 +166,8 @@ class G3FileRotator(core.G3Module):
                       'write_errors': 0}
 
     # G3Module interface.
-    def Process(self, frame):
+    def Process(self, frames):
+        frame = frames      # one frame per call; the name is ocs 0.12's
         if frame.type == core.G3FrameType.EndProcessing:
             self.flush(force=True)
             self.close()
@@ -307,6 +308,10 @@ class G3FileRotator(core.G3Module):
                     os.unlink(w.path)
             except OSError:
                 pass
+
+    def close_file(self):
+        """ocs 0.12's name for :meth:`close`."""
+        self.close()
 
     def close(self):
         """Closes the current file (written through to the disk)."""
