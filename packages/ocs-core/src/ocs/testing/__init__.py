@@ -10,6 +10,10 @@ scripts::
         faker = agents('faker1', 'FakeDataAgent')
         ...
         agents.stop_all()
+
+ocs 0.12.1's helpers for agent packages' suites are here too (in
+:mod:`ocs.testing.compat012`, loaded on first use): ``create_agent_runner_fixture``,
+``create_client_fixture``, ``check_crossbar_connection``.
 """
 from .agents import AgentLauncher, AgentProcess, AgentStartError
 from .fresh import run_python
