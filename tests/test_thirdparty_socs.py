@@ -5,7 +5,8 @@ requirements-thirdparty*.txt) beside our editable ocs-core. Its agents are
 started the way socs's own integration tests start them, with ocs 0.12.1's
 fixtures from our ``ocs.testing`` (``python -u -m coverage run <agent.py>
 --site-file ./default.yaml``: no --instance-id, no --site-host), against a
-real router, with socs's own device emulator (socs.testing) over TCP, and
+real router, with socs's own device emulator (socs.testing) over TCP or a
+local web server standing in for the device (scpi_psu, ucsc_radiometer), and
 driven by OCSClient. Run from the project venv, this file re-runs itself in
 that venv.
 """
@@ -53,6 +54,7 @@ if IN_TIER:
 
     SOCS_AGENTS = Path(socs.__file__).parent / 'agents'
     PSU_PORT = free_port()
+    PWV_PORT = free_port()
 
     @pytest.fixture(scope='module', autouse=True)
     def socs_site(ocs_router, tmp_path_factory):
@@ -64,6 +66,8 @@ if IN_TIER:
             {'instance-id': 'psu-sim', 'agent-class': 'ScpiPsuAgent',
              'arguments': [['--ip-address', '127.0.0.1'], ['--port', str(PSU_PORT)],
                            ['--mode', 'acq']]},
+            {'instance-id': 'pwv-sim', 'agent-class': 'UCSCRadiometerAgent',
+             'arguments': [['--url', f'http://127.0.0.1:{PWV_PORT}/pwv'], ['--test-mode']]},
         ], path=here / 'default.yaml', host='localhost')
         (here / '.coveragerc').write_text('[run]\n')
         old = os.getcwd()
@@ -146,3 +150,50 @@ if IN_TIER:
             if runner.proc.poll() is None:
                 runner.proc.kill()
             runner.proc.communicate()
+
+
+    @pytest.fixture
+    def pwv_server():
+        """The radiometer's web server: a JSON reading at /pwv."""
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        reading = {'pwv': 1.25, 'timestamp': time.time()}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = json.dumps(reading).encode()
+                self.send_response(200 if self.path == '/pwv' else 404)
+                self.send_header('Content-Type', 'application/json')
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(('127.0.0.1', PWV_PORT), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield reading
+        finally:
+            server.shutdown()
+            server.server_close()
+
+    run_pwv = create_agent_runner_fixture(str(SOCS_AGENTS / 'ucsc_radiometer' / 'agent.py'),
+                                          'pwv', args=['--log-dir', './logs/'])
+    pwv_client = create_client_fixture('pwv-sim')
+
+    def test_ucsc_radiometer_acq(ocs_router, socs_site, pwv_server, run_pwv, pwv_client):
+        """The startup acq process (test mode: one reading) fetches the web
+        server's reading, publishes it to its pwvs feed and ends cleanly."""
+        resp = pwv_client.acq.wait(timeout=30)
+        assert resp.session['success'] is True, resp
+        assert resp.session['data'] == {'timestamp': pwv_server['timestamp'],
+                                        'pwv': 1.25}, resp
+        from ocs.router import bridge_call
+        reply = bridge_call(ocs_router.http_url, f'{ocs_router.address_root}.pwv-sim',
+                            ['get_api'], {}, timeout=5)
+        feeds = reply['args'][0]['feeds']
+        assert 'pwvs' in [name for name, *_ in feeds], feeds
