@@ -1,4 +1,6 @@
 """OCSAgent: the WAMP session that exposes an agent's Operations and Feeds."""
+import inspect
+import math
 import os
 import socket
 import threading
@@ -16,6 +18,7 @@ from twisted.python import threadable
 import ocs
 from ocs.logs import TxaioStyleLogger
 from ocs.runtime.access_gate import AccessGate
+from ocs.runtime.echo import short_repr, short_str
 from ocs.runtime.feed import Feed
 from ocs.runtime.ops import AgentTask, AgentProcess
 from ocs.runtime.outbox import Outbox
@@ -467,8 +470,10 @@ class OCSAgent(ApplicationSession):
             out.append((name, enc, info))
         return out
 
-    def _management_handler(self, q=None, **kwargs):
+    def _management_handler(self, *args, **kwargs):
         """Describe this agent's API (q: 'get_api', 'get_tasks', ...)."""
+        q = _bind_call(_QUERY_CALL, args, kwargs,
+                       "expected one query name, e.g. 'get_api'")['q']
         if q == 'get_api':
             return {
                 'agent_class': self.class_name,
@@ -488,36 +493,45 @@ class OCSAgent(ApplicationSession):
         if q == 'get_agent_class':
             return self.class_name
         raise ApplicationError('ocs.error.invalid_query',
-                               f"Unknown query {q!r}; use one of get_api, get_tasks, "
+                               f"Unknown query {short_repr(q)}; use one of get_api, get_tasks, "
                                f"get_processes, get_feeds, get_agent_class.")
 
     # ------------------------------------------------------------------
     # The Operation API
     # ------------------------------------------------------------------
-    def _ops_handler(self, action=None, op_name=None, params=None, timeout=None,
-                     password=None, *args, **kwargs):
+    def _ops_handler(self, *args, **kwargs):
+        call = _bind_call(_OPS_CALL, args, kwargs,
+                          'expected (action, op_name, params=None, timeout=None, '
+                          'password=None)')
+        return self._ops_call(**call)
+
+    def _ops_call(self, action=None, op_name=None, params=None, timeout=None,
+                  password=None, args=(), kwargs=None):
         if args or kwargs:
-            extra = list(args) + sorted(kwargs)
-            return (ocs.ERROR, f'Unexpected argument(s) {extra} in ops call; expected '
+            extra = list(args) + sorted(kwargs or {})
+            return (ocs.ERROR, f'Unexpected argument(s) {short_repr(extra)} in ops call; expected '
                     f'(action, op_name, params=None, timeout=None, password=None).', {})
         if action not in ACTIONS:
-            return (ocs.ERROR, f'Unknown action {action!r}; expected one of '
+            return (ocs.ERROR, f'Unknown action {short_repr(action)}; expected one of '
                     f'{list(ACTIONS)}.', {})
         if not isinstance(op_name, str):
-            return (ocs.ERROR, f'op_name must be a string, not {op_name!r}.', {})
+            return (ocs.ERROR, f'op_name must be a string, not {short_repr(op_name)}.', {})
         if action == 'start' and params is not None and not isinstance(params, dict):
             # ocs-web and ocs 0.12 clients send [] for "no params".
             if isinstance(params, (list, tuple)) and not params:
                 params = None
             else:
                 return (ocs.ERROR, f'params must be a dict (or null), not '
-                        f'{type(params).__name__} ({params!r}).', {})
+                        f'{type(params).__name__} ({short_repr(params)}).', {})
         elif not isinstance(params, dict):
             # status, stop, abort and wait take no params; ocs-web sends [].
             params = None
         if timeout is not None and (isinstance(timeout, bool)
                                     or not isinstance(timeout, (int, float))):
-            return (ocs.ERROR, f'timeout must be a number (or null), not {timeout!r}.', {})
+            return (ocs.ERROR, f'timeout must be a number (or null), not '
+                    f'{short_repr(timeout)}.', {})
+        if timeout is not None and math.isnan(timeout):
+            return (ocs.ERROR, 'timeout must be a number of seconds (or null), not NaN.', {})
         if password is not None and not isinstance(password, str):
             return (ocs.ERROR, 'password must be a string (or null).', {})
         try:
@@ -531,9 +545,10 @@ class OCSAgent(ApplicationSession):
                 return self.wait(op_name, timeout=timeout, password=password)
             return self.status(op_name, params=params, password=password)
         except Exception as e:
-            self.log.error('ops {action} {op} crashed: {tb}', action=action, op=op_name,
-                           tb=traceback.format_exc())
-            return (ocs.ERROR, f'Internal error handling {action} of {op_name!r}: {e}', {})
+            self.log.error('ops {action} {op} crashed: {tb}', action=action,
+                           op=short_repr(op_name), tb=traceback.format_exc())
+            return (ocs.ERROR, f'Internal error handling {action} of {short_repr(op_name)}: '
+                    f'{short_str(e)}', {})
 
     def _access_check(self, password, required, op_name, action):
         """``access.check`` counting wrong passwords for the back-off. Callers
@@ -559,7 +574,7 @@ class OCSAgent(ApplicationSession):
 
     def _unknown(self, op_name):
         known = sorted(list(self.tasks) + list(self.processes))
-        return (ocs.ERROR, f'No task or process called "{op_name}"; this agent has '
+        return (ocs.ERROR, f'No task or process called "{short_str(op_name)}"; this agent has '
                 f'{known}.', {})
 
     def start(self, op_name, params=None, password=None):
@@ -578,8 +593,11 @@ class OCSAgent(ApplicationSession):
             params = prescreen(op.launcher, params)
         except ParamError as e:
             return (ocs.ERROR, e.msg, {})
+        except RecursionError:
+            return (ocs.ERROR, f'params of "{op_name}" are nested too deeply to check; '
+                    f'expected a dict of parameter values.', {})
         except Exception as e:
-            return (ocs.ERROR, f'Param checking crashed: {e}', {})
+            return (ocs.ERROR, f'Param checking crashed: {short_str(e)}', {})
         session_id, self.next_session_id = self.next_session_id, self.next_session_id + 1
         self.log.info('start called for {op}', op=op_name)
         session = OpSession(session_id, op_name, app=self, cred_level=int(cred))
@@ -723,6 +741,35 @@ class OCSAgent(ApplicationSession):
     def call_op(self, agent_address, op_name, action, params=None, timeout=None):
         """Call ``<agent_address>.ops``; returns a Deferred of the reply."""
         return self.call(f'{agent_address}.ops', action, op_name, params, timeout)
+
+
+def _ops_signature(action=None, op_name=None, params=None, timeout=None, password=None,
+                   *args, **kwargs):
+    pass
+
+
+def _query_signature(q=None, **kwargs):
+    pass
+
+
+_OPS_CALL = inspect.signature(_ops_signature)
+_QUERY_CALL = inspect.signature(_query_signature)
+
+
+def _bind_call(signature, args, kwargs, expected):
+    """A WAMP call's arguments bound to ``signature``, as a dict.
+
+    Raises ApplicationError ('wamp.error.runtime_error', as in ocs 0.12.1)
+    naming the argument at fault and what was expected.
+    """
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as e:
+        raise ApplicationError('wamp.error.runtime_error',
+                               f'Bad call arguments: {short_str(e)} ({len(args)} positional, '
+                               f'keywords {short_repr(sorted(kwargs))}); {expected}.') from None
+    bound.apply_defaults()
+    return dict(bound.arguments)
 
 
 def _address_from_args(site_args):

@@ -1,5 +1,7 @@
 """Checking Operation parameters: ParamHandler and the @param decorator."""
 
+from ocs.runtime.echo import short_repr, short_str
+
 __all__ = ['ParamError', 'ParamHandler', 'param']
 
 _NO_DEFAULT = object()
@@ -35,7 +37,7 @@ class ParamHandler:
             params = {}  # ocs-web and 0.12 clients send [] for no params
         if not isinstance(params, dict):
             raise ParamError(f"params must be a dict of parameter names to "
-                             f"values, not {type(params).__name__} ({params!r})")
+                             f"values, not {type(params).__name__} ({short_repr(params)})")
         self._params = params
         self._checked = set()
 
@@ -61,32 +63,32 @@ class ParamHandler:
             try:
                 value = cast(value)
             except Exception as e:
-                raise ParamError(f"Param '{key}'={value!r} could not be cast "
-                                 f"with {cast}: {e}") from None
+                raise ParamError(f"Param '{key}'={short_repr(value)} could not be cast "
+                                 f"with {cast}: {short_str(e)}") from None
         if type is not None:
             if type is float and isinstance(value, int):
                 value = float(value)
             elif type is tuple and isinstance(value, list):
                 value = tuple(value)  # JSON carries tuples as lists
             if not _type_ok(value, type):
-                raise ParamError(f"Param '{key}'={value} is not of required "
+                raise ParamError(f"Param '{key}'={short_str(value)} is not of required "
                                  f"type ({type})")
         if choices is not None and value not in choices:
-            raise ParamError(f"Param '{key}'={value!r} is not one of the "
+            raise ParamError(f"Param '{key}'={short_repr(value)} is not one of the "
                              f"allowed values {list(choices)}")
         if check is not None:
             # An exception raised by the check goes to the caller as it is
             # (as in ocs 0.12); the start reply then reports it.
             ok = check(value)
             if not ok:
-                raise ParamError(f"Param '{key}'={value!r} failed its validity check.")
+                raise ParamError(f"Param '{key}'={short_repr(value)} failed its validity check.")
         return value
 
     def check_for_strays(self, ignore=()):
         """Raise ParamError if params has keys that were never asked for."""
         strays = sorted(set(self._params) - self._checked - set(ignore))
         if strays:
-            raise ParamError(f"Unexpected param(s) {strays}; this operation "
+            raise ParamError(f"Unexpected param(s) {short_repr(strays)}; this operation "
                              f"accepts {sorted(self._checked) or 'none'}.")
 
     def batch(self, instructions, check_strays=True):
