@@ -49,7 +49,8 @@ class AgentRunner:
         url (str): The router's WebSocket URL (``hub.wamp_server``).
         realm (str): The WAMP realm.
         crossbar_timeout (float): Give up (exit) after this many seconds
-            without the router; 0 retries forever.
+            without the router once joined; 0 retries forever. Before its
+            first join the agent waits for the router, as ocs 0.12.1 does.
     """
 
     def __init__(self, url, realm, crossbar_timeout=10, extra=None):
@@ -62,6 +63,7 @@ class AgentRunner:
         self._watch = None
         self._joined_at = time.monotonic()
         self._outage_reported = False
+        self._ever_joined = False
 
     def run(self, make, auto_reconnect=True, start_reactor=True, log_level=None):
         """Connect ``make`` (an ApplicationSession, or a factory of one).
@@ -125,15 +127,23 @@ class AgentRunner:
             self._ever_joined = True
             return
         away = now - self._joined_at
-        if not getattr(self, '_ever_joined', False) and not self._auto_reconnect and away > 5:
+        if not self._ever_joined and not self._auto_reconnect and away > 5:
             self._give_up(away)
             return
+        # As in ocs 0.12.1, crossbar_timeout bounds an outage after the agent
+        # has joined; before its first join the agent waits for the router
+        # (a site whose router starts after its agents keeps them).
+        ever_joined = self._ever_joined
         if away > 1.5 and not self._outage_reported:
             self._outage_reported = True
-            limit = (f'giving up after {self.crossbar_timeout:g} s'
-                     if self.crossbar_timeout > 0 else 'retrying forever')
+            if not ever_joined:
+                limit = 'waiting for its first answer'
+            elif self.crossbar_timeout > 0:
+                limit = f'giving up after {self.crossbar_timeout:g} s'
+            else:
+                limit = 'retrying forever'
             log.warning(f'router not reachable at {self.url}; retrying ({limit})')
-        if self.crossbar_timeout > 0 and away > self.crossbar_timeout:
+        if ever_joined and self.crossbar_timeout > 0 and away > self.crossbar_timeout:
             self._give_up(away)
 
     def _give_up(self, away):
