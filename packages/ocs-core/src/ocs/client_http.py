@@ -9,6 +9,7 @@ import json
 import requests
 
 from ocs.clients.errors import ControlClientConnectionError, ControlClientError
+from ocs.runtime.sendable import unsendable
 
 __all__ = ['ControlClient', 'ControlClientError', 'ControlClientConnectionError']
 
@@ -148,6 +149,12 @@ class ControlClient:
                 that is not a bridge answer.
             ControlClientConnectionError: The bridge could not be reached.
         """
+        problem = unsendable([list(args), kwargs], where='call')
+        if problem is not None:
+            # The router would never answer such a call (see ocs.runtime.sendable).
+            raise ControlClientError(f"cannot send the arguments of {procedure!r}: "
+                                     f"{problem}", procedure=procedure,
+                                     url=self.call_url)
         try:
             body = json.dumps({'procedure': procedure, 'args': list(args),
                                'kwargs': kwargs}, allow_nan=False)

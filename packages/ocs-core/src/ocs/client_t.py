@@ -4,11 +4,12 @@ and drive an agent's Operations with Deferred-returning calls.
 import sys
 
 from autobahn.twisted.wamp import ApplicationRunner, ApplicationSession
-from twisted.internet.defer import inlineCallbacks, maybeDeferred
+from twisted.internet.defer import fail, inlineCallbacks, maybeDeferred
 
 from ocs import logs, site_config
 from ocs.clients.reply import OCSReply
 from ocs.logs import get_logger
+from ocs.runtime.sendable import unsendable
 from ocs.runtime.wire import preferred_serializers
 
 __all__ = ['run_control_script', 'ControlClientSession', 'OperationClient',
@@ -170,6 +171,10 @@ class OperationClient:
             kw['timeout'] = timeout
         if self.password is not None:
             kw['password'] = self.password
+        problem = unsendable(params, where='params')
+        if problem is not None:
+            # The router would never answer such a call (ocs.runtime.sendable).
+            return fail(ValueError(f'cannot send {action} of {self.op_name!r}: {problem}'))
         return self.app.call(f"{self.root}.ops", action, self.op_name,
                              {} if params is None else params, **kw)
 
