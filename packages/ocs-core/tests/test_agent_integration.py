@@ -233,7 +233,7 @@ def test_router_restart_keeps_every_message(tmp_path):
             launch.stop_all()
 
 
-def test_sigint_exits_quickly_and_missing_router_is_clear(ocs_router, run_agent, tmp_path):
+def test_sigint_exits_quickly_and_missing_router_is_awaited(ocs_router, run_agent, tmp_path):
     agent = run_agent('quick1', 'ProbeAgent', module=PROBE, env=PROBE_ENV)
     ops(ocs_router, agent, 'start', 'stream', {'rate': 10.})
     t0 = time.monotonic()
@@ -245,11 +245,17 @@ def test_sigint_exits_quickly_and_missing_router_is_clear(ocs_router, run_agent,
     launch = AgentLauncher(dead, tmp_path / 'dead')
     lonely = launch('lonely', 'ProbeAgent', module=PROBE, env=PROBE_ENV,
                     args=['--crossbar-timeout', '3'], wait=False)
-    code = lonely.proc.wait(15)
-    log = lonely.log_tail(80)
-    assert code != 0
-    assert f'no router at ws://127.0.0.1:{dead.port}/ws' in log
-    assert 'Traceback' not in log
+    # As in ocs 0.12.1, an agent waits for its router's first answer
+    # (crossbar_timeout bounds outages after joining), and says so.
+    wait_for(lambda: 'waiting for its first answer' in lonely.log_tail(80), timeout=15,
+             what='the lonely agent to say it waits for the router')
+    assert lonely.proc.poll() is None
+    assert f'router not reachable at ws://127.0.0.1:{dead.port}/ws' in lonely.log_tail(80)
+    t0 = time.monotonic()
+    os.kill(lonely.pid, signal.SIGINT)
+    lonely.proc.wait(5)
+    assert time.monotonic() - t0 < 2.0
+    assert 'Traceback' not in lonely.log_tail(80)
 
 
 def test_second_agent_with_same_address_exits_clearly(ocs_router, run_agent, probe):

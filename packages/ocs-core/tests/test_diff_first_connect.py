@@ -19,9 +19,9 @@ pytestmark = pytest.mark.integration
 WAIT_BEFORE_ROUTER_S = 5
 
 
-def _start(cli, site, log):
+def _start(cli, site, instance_id, log):
     return subprocess.Popen(
-        [cli, '--site-file', site, '--instance-id', 'fk', '--site-host', 'localhost'],
+        [cli, '--site-file', site, '--instance-id', instance_id, '--site-host', 'localhost'],
         stdout=log, stderr=subprocess.STDOUT, env=agent_env({'OCS_CONFIG_DIR': str(site.parent)}))
 
 
@@ -31,14 +31,15 @@ def test_agent_waits_for_a_router_that_starts_later(tmp_path, old_ocs):
            'wamp_http': f'http://127.0.0.1:{port}/call',
            'wamp_realm': 'test_realm', 'address_root': 'observatory'}
     procs = {}
-    for name, cli in (('ours', str(venv_bin() / 'ocs-agent-cli')),
-                      ('0.12.1', old_ocs.agent_cli)):
+    # Two instance ids: whichever joins first must not take the other's address.
+    for name, cli, iid in (('ours', str(venv_bin() / 'ocs-agent-cli'), 'fk'),
+                           ('0.12.1', old_ocs.agent_cli, 'fk_old')):
         folder = tmp_path / name.replace('.', '')
         site = write_site_file(folder / 'site.yaml', hub,
-                               [{'agent-class': 'FakeDataAgent', 'instance-id': 'fk'}],
+                               [{'agent-class': 'FakeDataAgent', 'instance-id': iid}],
                                extra_host={'crossbar_timeout': 1})
         log = open(folder / 'agent.log', 'wb')
-        procs[name] = (_start(cli, folder / 'site.yaml', log), folder / 'agent.log')
+        procs[name] = (_start(cli, folder / 'site.yaml', iid, log), folder / 'agent.log')
     try:
         time.sleep(WAIT_BEFORE_ROUTER_S)
         alive = {name: p.poll() is None for name, (p, _) in procs.items()}
