@@ -32,8 +32,14 @@ def __getattr__(name):
     raise AttributeError(f"module 'ocs.testing' has no attribute {name!r}")
 
 
+def __dir__():
+    # The lazily loaded names are part of the module's namespace (PEP 562).
+    return sorted(set(globals()) | set(_COMPAT012))
+
+
 _COMPAT012 = ('create_agent_runner_fixture', 'create_client_fixture',
-              'check_crossbar_connection', 'SIGINT_TIMEOUT', '_AgentRunner')
+              'check_crossbar_connection', 'SIGINT_TIMEOUT', '_AgentRunner',
+              'OCSClient')
 
 __all__ = ['RouterProcess', 'AgentLauncher', 'AgentProcess', 'AgentStartError',
            'OldOcs', 'ScriptError', 'free_port', 'site_dict', 'write_site_file',

@@ -19,6 +19,7 @@ from urllib.error import URLError
 import pytest
 
 from ocs import logs
+from ocs.ocs_client import OCSClient  # noqa: F401  (0.12.1 offers it here)
 
 log = logs.get_logger(__name__)
 
