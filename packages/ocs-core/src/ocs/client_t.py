@@ -194,7 +194,7 @@ class OperationClient:
         return (yield self._reply('start', params))
 
     @inlineCallbacks
-    def wait(self, timeout=None, params=None):
+    def wait(self, params=None, timeout=None):
         """Wait until the Operation is idle, or ``timeout`` seconds pass."""
         return (yield self._reply('wait', params, timeout=timeout))
 
