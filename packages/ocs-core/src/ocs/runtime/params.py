@@ -91,12 +91,12 @@ class ParamHandler:
             raise ParamError(f"Unexpected param(s) {short_repr(strays)}; this operation "
                              f"accepts {sorted(self._checked) or 'none'}.")
 
-    def batch(self, instructions, check_strays=True):
+    def batch(self, instructions, check_for_strays=True):
         """Apply a list of ``(key, get_kwargs)`` and return the results."""
         out = {}
         for key, kwargs in instructions:
             out[key] = self.get(key, **kwargs)
-        if check_strays:
+        if check_for_strays:
             self.check_for_strays()
         return out
 
@@ -133,6 +133,6 @@ def prescreen(func, params):
     instructions = [(k, kw) for k, kw in rules if k not in (NO_PARAMS, NO_CHECK_STRAYS)]
     if NO_CHECK_STRAYS in keys:
         out = dict(params or {})
-        out.update(handler.batch(instructions, check_strays=False))
+        out.update(handler.batch(instructions, check_for_strays=False))
         return out
     return handler.batch(instructions)
