@@ -52,7 +52,7 @@ def test_reply_repr_done_with_error():
     lines = text.split('\n')
     assert lines[0] == 'OCSReply: OK : Operation "my_task" is currently not running (FAILED).'
     assert lines[1].startswith('  my_task[session=1]; status=done with ERROR ')
-    assert lines[1].endswith(' ago, took 0.0 s')
+    assert lines[1].endswith(' ago, took 0.001000 s')  # 0.12.1's form below 1 s
     assert lines[2] == '  messages (4 of 4):'
     assert lines[3] == '    1629464204.780 Status is now "starting".'
     assert lines[-1] == '  other keys in .session: op_code, cred_level, degraded, data'
@@ -77,15 +77,23 @@ def test_describe_running_session_and_message_cap():
     assert lines[1] == '  messages (5 of 12):'
     assert lines[2:7] == [f'    {100.0 + i:.3f} m{i}' for i in range(7, 12)]
     ok = describe_session(dict(SESSION, success=True), now=SESSION['end_time'] + 0.1)
-    assert ok[0] == '  my_task[session=1]; status=done without error 0.1 s ago, took 0.0 s'
+    assert ok[0] == '  my_task[session=1]; status=done without error 0.100000 s ago, took 0.001000 s'
 
 
-def test_human_time():
-    assert human_time(0.04) == '0.0 s'
-    assert human_time(59) == '59.0 s'
-    assert human_time(90) == '1.5 mins'
-    assert human_time(7200) == '2.0 hours'
-    assert human_time(3 * 86400) == '3.0 days'
+DURATIONS = (0, 1e-9, 0.04, 0.5, 0.999, 1.0, 59, 119, 120, 3599, 7199, 7200, 86400,
+             172799, 172800, 1e7, -0.5, -119, -120, -4000)
+
+
+def test_human_time_matches_ocs012(old_ocs):
+    """Durations read as 0.12.1's OCSReply shows them (its _humanized_time)."""
+    import json
+    from ocs.ocs_client import _humanized_time
+    out = old_ocs.run_script(
+        "import json; from ocs.ocs_client import _humanized_time as h; "
+        f"print(json.dumps([h(t) for t in {DURATIONS!r}]))").stdout
+    theirs = json.loads(out.strip().splitlines()[-1])
+    assert [human_time(t) for t in DURATIONS] == theirs
+    assert _humanized_time is human_time
 
 
 # -- password resolution ---------------------------------------------------------
@@ -244,3 +252,15 @@ def test_ocsclient_drives_released_ocs_agent(ocs_router, run_agent, old_ocs, tmp
     assert client.count.stop().status == ocs.OK
     assert client.count.wait(timeout=10).session['status'] == 'done'
     assert agent.is_running()
+
+
+OP_NAMES = ('a-b', 'a b', 'class', 'x.y', '1x', 'ok_name', 'a/b')
+
+
+def test_opname_to_attr_matches_ocs012(old_ocs):
+    import json
+    from ocs.ocs_client import _opname_to_attr
+    out = old_ocs.run_script(
+        "import json; from ocs.ocs_client import _opname_to_attr as f; "
+        f"print(json.dumps([f(n) for n in {OP_NAMES!r}]))").stdout
+    assert [_opname_to_attr(n) for n in OP_NAMES] == json.loads(out.strip().splitlines()[-1])

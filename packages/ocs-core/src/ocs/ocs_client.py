@@ -2,14 +2,22 @@
 and Processes as attributes."""
 import keyword
 
-from ocs import site_config
+import ocs
+from ocs import access, site_config  # noqa: F401  (names 0.12.1's module offers)
 from ocs.clients.ops import ProcessClient, TaskClient, get_op as _get_op
-from ocs.clients.reply import OCSReply
+from ocs.clients.reply import OCSReply, human_time as _humanized_time  # noqa: F401
 from ocs.logs import get_logger
 
 __all__ = ['OCSClient', 'OCSReply', 'TaskClient', 'ProcessClient']
 
 log = get_logger(__name__)
+
+
+def _opname_to_attr(name):
+    """The attribute name ocs 0.12.1 gives an op: '-' and ' ' become '_'."""
+    for c in '- ':
+        name = name.replace(c, '_')
+    return name
 
 
 def _resolve_password(privs, agent_class, instance_id):

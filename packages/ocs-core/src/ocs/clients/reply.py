@@ -12,16 +12,19 @@ MAX_MESSAGES = 5
 
 
 def human_time(seconds):
-    """Short human form of a duration: '0.1 s', '3.5 mins', '2.0 hours'."""
+    """Short human form of a duration, in ocs 0.12.1's words: '0.500000 s',
+    '59.0 s', '2.0 mins', '2.0 hrs', '2.0 days'."""
     if seconds is None:
         return '? s'
     a = abs(seconds)
-    if a < 60:
+    if a < 1:
+        return f"{seconds:f} s"
+    if a < 120:
         return f"{seconds:.1f} s"
-    if a < 3600:
+    if a < 7200:
         return f"{seconds / 60:.1f} mins"
-    if a < 86400:
-        return f"{seconds / 3600:.1f} hours"
+    if a < 172800:
+        return f"{seconds / 3600:.1f} hrs"
     return f"{seconds / 86400:.1f} days"
 
 
