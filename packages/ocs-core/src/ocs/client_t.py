@@ -6,6 +6,7 @@ import sys
 from autobahn.twisted.wamp import ApplicationRunner, ApplicationSession
 from twisted.internet.defer import fail, inlineCallbacks, maybeDeferred
 
+import ocs  # noqa: F401  (0.12.1's module offers it)
 from ocs import logs, site_config
 from ocs.clients.reply import OCSReply
 from ocs.logs import get_logger

@@ -3,6 +3,7 @@
 This module keeps the public names of the API reference; the implementation
 lives in :mod:`ocs.runtime.feed` and :mod:`ocs.runtime.feed_format`.
 """
+from ocs.concurrency.threads import in_reactor_context  # noqa: F401  (as in 0.12.1)
 from ocs.runtime.feed import Feed, Block
 from ocs.runtime.feed_format import (
     verify_data_field_string, enforce_field_name_rules, verify_message_data_type,
