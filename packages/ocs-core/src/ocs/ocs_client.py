@@ -5,12 +5,17 @@ import keyword
 import ocs
 from ocs import access, site_config  # noqa: F401  (names 0.12.1's module offers)
 from ocs.clients.ops import ProcessClient, TaskClient, get_op as _get_op
-from ocs.clients.reply import OCSReply, human_time as _humanized_time  # noqa: F401
+from ocs.clients.reply import OCSReply, human_time
 from ocs.logs import get_logger
 
 __all__ = ['OCSClient', 'OCSReply', 'TaskClient', 'ProcessClient']
 
 log = get_logger(__name__)
+
+
+def _humanized_time(t):
+    """A duration in seconds in ocs 0.12.1's words (see OCSReply)."""
+    return human_time(t)
 
 
 def _opname_to_attr(name):
