@@ -315,3 +315,21 @@ def test_pacemaker_next_sample_and_rate_limited_warnings():
     warnings = [e for e in logged if e['log_level'] == 'warning']
     assert pm.skipped == 75            # 12.5 s = 125 periods, 50 of them ran
     assert 1 <= len(warnings) <= 2     # 12.5 s of lateness, one warning per 10 s
+
+
+def test_pacemaker_dsleep_fires_at_the_next_tick():
+    """dsleep (0.12.1's non-blocking sleep) keeps the same schedule as sleep."""
+    from twisted.internet import task
+    clock = task.Clock()
+    now = [100.0]
+    pm = Pacemaker(10, clock=lambda: now[0], scheduler=clock)
+    fired = []
+    pm.dsleep().addCallback(lambda _: fired.append('first'))   # due now
+    clock.advance(0)
+    assert fired == ['first']
+    now[0] += 0.03
+    pm.dsleep().addCallback(lambda _: fired.append('second'))  # due at 100.1
+    clock.advance(0.069)
+    assert fired == ['first']
+    clock.advance(0.002)
+    assert fired == ['first', 'second']

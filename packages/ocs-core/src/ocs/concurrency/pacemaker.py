@@ -40,6 +40,8 @@ class Pacemaker:
             :func:`time.time`.
         sleep_func (callable, optional): Sleeps for the given seconds;
             default :func:`time.sleep`.
+        scheduler (IReactorTime, optional): What :meth:`dsleep` schedules
+            on; default the Twisted reactor.
 
     Raises:
         ValueError: ``sample_freq`` is not positive, or ``quantize`` is set
@@ -56,7 +58,8 @@ class Pacemaker:
             time.sleep(np.random.uniform(0, .3))
     """
 
-    def __init__(self, sample_freq, quantize=False, *, clock=None, sleep_func=None):
+    def __init__(self, sample_freq, quantize=False, *, clock=None, sleep_func=None,
+                 scheduler=None):
         try:
             freq = float(sample_freq)
         except (TypeError, ValueError):
@@ -77,6 +80,7 @@ class Pacemaker:
         self._freq = freq
         self._clock = clock or time.time
         self._sleep = sleep_func or time.sleep
+        self._scheduler = scheduler    # what dsleep schedules on (the reactor)
         self._start = None      # time of tick 0 (non-quantized)
         self._tick = 0          # index of the next tick
         #: Number of ticks skipped because the loop ran late.
@@ -97,6 +101,21 @@ class Pacemaker:
 
     def sleep(self):
         """Sleep until the next tick is due (or return at once if it is)."""
+        delay = self._advance()
+        if delay > 0:
+            self._sleep(delay)
+
+    def dsleep(self):
+        """Sleep in a non-blocking way: a Deferred that fires when the next
+        tick is due (for Operations that run in the reactor)."""
+        from twisted.internet.task import deferLater
+        scheduler = self._scheduler
+        if scheduler is None:
+            from twisted.internet import reactor as scheduler
+        return deferLater(scheduler, self._advance(), lambda: None)
+
+    def _advance(self):
+        """Move to the next tick; seconds until it is due (0 if it is)."""
         now = self._clock()
         if self._start is None:
             self._start = now
@@ -118,6 +137,5 @@ class Pacemaker:
                             skipped_total=self.skipped)
             self._tick += missed
             due = self._due(self._tick)
-        if due > now:
-            self._sleep(due - now)
         self._tick += 1
+        return max(due - now, 0.0)
