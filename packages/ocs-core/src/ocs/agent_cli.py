@@ -87,6 +87,15 @@ def build_agent_list():
     return _scan_plugins()[0]
 
 
+#: What ``ocs-agent-cli`` does (this module's description; 0.12.1's name).
+DESCRIPTION = __doc__
+
+
+def _get_parser():
+    """The ``ocs-agent-cli`` parser (0.12.1's name for :func:`make_parser`)."""
+    return make_parser()
+
+
 def make_parser():
     """The parser for ``ocs-agent-cli``'s own options (plus the site ones)."""
     parser = argparse.ArgumentParser(
