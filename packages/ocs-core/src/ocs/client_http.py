@@ -75,6 +75,11 @@ class ControlClient:
         """Get the Operation's current session."""
         return self.request('status', op_name, params=params, **kw)
 
+    def special(self, subaddr, *args, **kwargs):
+        """Call the agent's procedure ``<agent_addr>.<subaddr>`` (special
+        services, such as an Access Director's access points)."""
+        return self.call(f"{self.agent_addr}.{subaddr}", *args, **kwargs)
+
     def request(self, action, op_name, params=None, **kw):
         """Call the agent's ``.ops`` procedure.
 
