@@ -236,6 +236,12 @@ def test_router_restart_keeps_every_message(tmp_path):
 def test_sigint_exits_quickly_and_missing_router_is_awaited(ocs_router, run_agent, tmp_path):
     agent = run_agent('quick1', 'ProbeAgent', module=PROBE, env=PROBE_ENV)
     ops(ocs_router, agent, 'start', 'stream', {'rate': 10.})
+    # SIGINT once the op body runs: the probe sets its loop flag on entry, so
+    # a stop that lands before that line is lost (the agent then exits
+    # through its 5 s shutdown watchdog, which is not what this times).
+    wait_for(lambda: ops(ocs_router, agent, 'status', 'stream')[2].get('status') == 'running',
+             what='stream to be running')
+    time.sleep(0.3)
     t0 = time.monotonic()
     os.kill(agent.pid, signal.SIGINT)
     agent.proc.wait(5)
