@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from ocs.agents.aggregator.checkdata import read_fields
-from ocs.agents.host_manager.docker_testing import find_compose_executable
+from ocs.testing.docker_engine import find_compose_executable
 from ocs.router import bridge_call
 from ocs.testing import free_port
 

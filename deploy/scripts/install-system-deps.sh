@@ -7,15 +7,17 @@
 #   influxdb          InfluxDB 1.x server (influxd), for the InfluxDB publisher
 #   victoria-metrics  accepts the InfluxDB v2 write API (influxdb-client)
 #   docker.io         dockerd, containerd, runc: the HostManager's docker tier
-#                     starts a private engine (ocs.agents.host_manager.docker_testing)
+#                     starts a private engine (ocs.testing.docker_engine)
 #   busybox-static    /bin/busybox, packed into the local test images (no registry)
 #   iproute2          `ip netns` / veth for tests/test_multihost_netns.py (two hosts)
 #   debootstrap       root file system of the local base image the container images
 #                     are built on in tests (deploy/docker/ocsimages/debian_base.py)
+#   chromium          headless browser for the web panel tests (tests/test_web_panel.py,
+#                     driven by Python playwright; no browser download)
 set -euo pipefail
 case "${1:-test}" in
   observatory) want=(influxdb) ;;
-  test) want=(influxdb victoria-metrics docker.io busybox-static iproute2 debootstrap) ;;
+  test) want=(influxdb victoria-metrics docker.io busybox-static iproute2 debootstrap chromium) ;;
   *) echo "install-system-deps: unknown set '$1' (expected observatory or test)" >&2; exit 2 ;;
 esac
 missing=()

@@ -1,7 +1,7 @@
 """One private Docker engine with every image built, shared by the test files.
 
 ``tests/test_deploy_images.py`` and ``tests/test_compose.py`` both need a
-real engine (``ocs.agents.host_manager.docker_testing.DockerEngine``) with
+real engine (``ocs.testing.docker_engine.DockerEngine``) with
 the debootstrap base image and every agent and router image built on it.
 That costs minutes, so it is made once per pytest run (:func:`get_site`)
 and stopped after the last test that uses it (:func:`release_site`).
@@ -60,7 +60,7 @@ class BuiltSite:
         self.timings[name] = round(time.monotonic() - t0, 1)
 
     def start(self):
-        from ocs.agents.host_manager.docker_testing import DockerEngine, EngineUnavailable
+        from ocs.testing.docker_engine import DockerEngine, EngineUnavailable
         t_all = time.monotonic()
         parent = None
         try:

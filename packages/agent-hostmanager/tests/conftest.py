@@ -19,7 +19,7 @@ def hm_driver(ocs_router):
 def docker_engine(tmp_path_factory):
     """A real dockerd for this test session (skips with the reason if it
     cannot run here); stopped by PID at the end."""
-    from ocs.agents.host_manager.docker_testing import DockerEngine, EngineUnavailable
+    from ocs.testing.docker_engine import DockerEngine, EngineUnavailable
     base = tmp_path_factory.mktemp('dockerd')
     engine = DockerEngine(str(base))
     try:

@@ -1,7 +1,7 @@
 """The docker-mode HostManager against a real Docker engine.
 
-A private dockerd (``docker_engine`` fixture, ocs.agents.host_manager.
-docker_testing) runs busybox images imported from Debian's busybox-static;
+A private dockerd (``docker_engine`` fixture, ocs.testing.
+docker_engine) runs busybox images imported from Debian's busybox-static;
 the HostManager (a real agent process on the real router) drives its compose
 services through the compose CLI and watches them through the Docker SDK.
 Skipped, with the reason, where dockerd cannot start.

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from ocs.agents.host_manager import docker_testing
-from ocs.agents.host_manager.docker_testing import DockerEngine, EngineUnavailable
+from ocs.testing import docker_engine as docker_testing
+from ocs.testing.docker_engine import DockerEngine, EngineUnavailable
 
 
 def script(tmp_path, body):

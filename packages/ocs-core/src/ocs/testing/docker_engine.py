@@ -2,7 +2,7 @@
 
 Usage::
 
-    from ocs.agents.host_manager.docker_testing import DockerEngine, EngineUnavailable
+    from ocs.testing.docker_engine import DockerEngine, EngineUnavailable
 
     engine = DockerEngine('/tmp/some-dir')     # everything lives under it
     try:
