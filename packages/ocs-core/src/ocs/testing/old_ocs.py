@@ -5,7 +5,6 @@ from pathlib import Path
 
 ENV_VAR = 'OCS_OLD_VENV'
 VENV_NAME = '.venv-ocs012'
-FALLBACK = Path('/work/main') / VENV_NAME
 
 
 class ScriptError(RuntimeError):
@@ -17,13 +16,14 @@ class ScriptError(RuntimeError):
 
 
 def default_venv():
-    """``$OCS_OLD_VENV``, else ``.venv-ocs012`` in a folder above this package."""
+    """``$OCS_OLD_VENV``, else ``.venv-ocs012`` in a folder above this package,
+    else in the current directory (where ``make old-ocs`` makes it)."""
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR])
     for parent in Path(__file__).resolve().parents:
         if (parent / VENV_NAME / 'bin' / 'python').exists():
             return parent / VENV_NAME
-    return FALLBACK
+    return Path.cwd() / VENV_NAME
 
 
 class OldOcs:
