@@ -1,12 +1,10 @@
 """InfluxDBAgent: writes every recorded feed of the site to InfluxDB, for
 Grafana, and keeps the points through database outages."""
 import argparse
-import queue
-import threading
 import time
 
 from ocs import ocs_agent, site_config
-from ocs.ocs_feed import unpack_event
+from ocs.recording import BoundedFeedQueue, FeedRecorder
 
 from .drivers import Publisher, feed_wanted
 from ocs.base import OpCode  # noqa: F401,E402  (0.12 offers it here)
@@ -27,8 +25,9 @@ class InfluxDBAgent:
             written (the spool folder; None for memory only).
         aggregate (bool): Specifies if the agent is currently aggregating
             data.
-        incoming_data (queue.Queue): Thread-safe queue where incoming (data,
-            feed) pairs are stored before being passed to the Publisher.
+        incoming_data (BoundedFeedQueue): Thread-safe, bounded queue where
+            incoming (data, feed) pairs are stored before being passed to
+            the Publisher.
         loop_time (float): Time between iterations of the run loop.
     """
 
@@ -37,41 +36,32 @@ class InfluxDBAgent:
         self.log = agent.log
         self.args = args
         self.data_dir = args.spool_dir
-        self.aggregate = False
-        self.incoming_data = queue.Queue()
         self.loop_time = float(args.loop_time)
-        self._wake = threading.Event()
-        self.dropped_while_idle = 0
-        #: Feed events seen: 'taken' (queued for InfluxDB) and 'ignored'
-        #: (not recorded feeds, excluded with exclude_influx, not events).
-        self.feed_events = {'taken': 0, 'ignored': 0}
-        # No address yet when the agent is built without a router (unit tests).
-        address = agent.agent_address or ''
-        root = address.rsplit('.', 1)[0] if '.' in address else getattr(args, 'address_root', None)
-        # Every feed of the site: <root>.<instance>.feeds.<name>; subscribed
-        # again (once) after every join, by the runtime.
-        agent.subscribe_on_start(self._enqueue, f'{root}..feeds.',
-                                 options={'match': 'wildcard'})
+        #: Every feed of the site, recorded ones queued while recording
+        #: (bounded: what does not fit is refused and counted).
+        self.recorder = FeedRecorder(agent, feed_wanted, BoundedFeedQueue(),
+                                     address_root=getattr(args, 'address_root', None))
+        self.incoming_data = self.recorder.incoming
 
-    def _enqueue(self, *args, **kwargs):
-        """Feed event handler (reactor thread): keep recorded feeds.
+    @property
+    def aggregate(self):
+        """Whether the record Process is queueing feed events."""
+        return self.recorder.recording
 
-        An event carries ``(message, feed_encoded)``: as one positional
-        argument holding the pair (what OCS agents publish), or as two.
-        """
-        try:
-            message, feed = unpack_event(*args)
-        except ValueError:
-            self.feed_events['ignored'] += 1
-            return
-        if not feed_wanted(feed):
-            self.feed_events['ignored'] += 1
-            return
-        if self.aggregate:
-            self.feed_events['taken'] += 1
-            self.incoming_data.put((message, feed))
+    @aggregate.setter
+    def aggregate(self, value):
+        if value:
+            self.recorder.start()
         else:
-            self.dropped_while_idle += 1
+            self.recorder.stop()
+
+    @property
+    def feed_events(self):
+        """Feed events seen: 'taken' (queued for InfluxDB), 'ignored' (not
+        recorded feeds, or excluded with exclude_influx), 'malformed',
+        'idle' (arrived while not recording) and 'refused' (the queue was
+        full; counted, never silently dropped)."""
+        return {**self.recorder.counts, 'refused': self.incoming_data.dropped_messages}
 
     def _publisher(self):
         a = self.args
@@ -127,7 +117,6 @@ class InfluxDBAgent:
         """
         session.set_status('running')
         self.aggregate = True
-        self._wake.clear()
         try:
             publisher = self._publisher()
         except (ValueError, OSError) as e:
@@ -162,7 +151,7 @@ class InfluxDBAgent:
                                         f"{status['lost']['reason']}")
                 if params['test_mode']:
                     break
-                self._wake.wait(0.01 if publisher.busy else self.loop_time)
+                self.recorder.wake.wait(0.01 if publisher.busy else self.loop_time)
         finally:
             self.aggregate = False
             left = publisher.close()
@@ -181,7 +170,6 @@ class InfluxDBAgent:
         if not self.aggregate:
             return False, 'record is not running.'
         self.aggregate = False
-        self._wake.set()
         return True, 'Stopping record.'
 
 

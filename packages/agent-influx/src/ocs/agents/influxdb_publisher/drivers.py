@@ -7,6 +7,7 @@ import time
 
 from ocs.common.influxdb_drivers import encode_message, format_data  # noqa: F401
 from ocs.logs import get_logger
+from ocs.recording import is_recorded
 
 from . import credentials
 from .backends import Unavailable, make_backend
@@ -19,10 +20,7 @@ def feed_wanted(feed):
     """True if events of ``feed`` (an encoded feed dict) go to InfluxDB:
     recorded feeds (``record=True``) not excluded with ``exclude_influx``
     in their ``agg_params``."""
-    if not isinstance(feed, dict) or not feed.get('record'):
-        return False
-    agg = feed.get('agg_params') or {}
-    return not (isinstance(agg, dict) and agg.get('exclude_influx'))
+    return is_recorded(feed, 'exclude_influx')
 
 
 class _Aborted(Exception):
