@@ -6,19 +6,20 @@ The implementation lives in :mod:`ocs.config`; this module is the public
 interface (as in the API reference).
 """
 import ocs  # noqa: F401  (ocs 0.12.1's module has the name too)
+from ocs.clients.control import get_control_client
 from ocs.config.args import (ArgContainer, ENV_DEFAULTS, add_arguments,
                              apply_env_defaults, flatten_arguments)
 from ocs.config.errors import (SiteConfigDirError, SiteConfigError,
                                SiteFileNotFoundError, SiteKeyError,
                                SiteYAMLError)
 from ocs.config.loading import (add_site_attributes, get_config,
-                                get_control_client, load_site_config,
-                                parse_args, read_site_file, reparse_args,
+                                load_site_config, parse_args, reparse_args,
                                 site_file_path)
 from ocs.config.model import (DEFAULT_MANAGE, MANAGE_VALUES, CrossbarConfig,
                               HostConfig, HubConfig, InstanceConfig,
                               SiteConfig, normalize_manage, summarize_dict,
                               unknown_keys)
+from ocs.config.site_file import read_site_file
 
 __all__ = [
     'SiteConfig', 'HostConfig', 'CrossbarConfig', 'HubConfig',

@@ -1,26 +1,18 @@
-"""Finding, reading and applying the site config.
+"""Applying the site config: get_config (site, host and instance for a
+program) and parse_args (the site config merged with the command line).
 
-The file is ``$OCS_CONFIG_DIR/<site>.yaml`` (site 'default') or the path
-given by ``--site-file``. Parsed files are cached by path, size and
-modification time, so building many clients in one program reads the file
-once.
+The file is found and read by :mod:`ocs.config.site_file`.
 """
 import argparse
-import copy
 import os
 import socket
 import sys
-import threading
-
-import yaml
 
 from ocs.config.args import (DEFAULT_CROSSBAR_TIMEOUT, ArgContainer,
                              add_arguments, flatten_arguments)
-from ocs.config.errors import (SiteConfigDirError, SiteConfigError,
-                               SiteFileNotFoundError, SiteKeyError,
-                               SiteYAMLError)
-from ocs.config.model import (HostConfig, InstanceConfig, SiteConfig,
-                              unknown_keys, warn_once)
+from ocs.config.errors import SiteConfigError, SiteKeyError
+from ocs.config.model import HostConfig, InstanceConfig, SiteConfig
+from ocs.config.site_file import find_site_file, read_site_file  # noqa: F401 (re-exported)
 from ocs.logs import get_logger
 
 log = get_logger(__name__)
@@ -29,95 +21,6 @@ log = get_logger(__name__)
 CONTROL = 'control'
 HOST = 'host'
 
-_BaseLoader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
-
-
-class _StrictLoader(_BaseLoader):
-    """Safe YAML loader that notes keys given twice in one mapping in
-    ``self.duplicates`` (as PyYAML does, the last one is used)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = {}
-        if isinstance(node, yaml.MappingNode):
-            for key_node, _ in node.value:
-                if key_node.tag == 'tag:yaml.org,2002:merge':
-                    continue
-                if isinstance(key_node, yaml.ScalarNode):
-                    k = key_node.value
-                    line = key_node.start_mark.line + 1
-                    if k in seen:
-                        self.duplicates.append((k, seen[k], line))
-                    seen[k] = line
-        return super().construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-                              _StrictLoader.construct_mapping)
-
-_cache = {}
-_cache_lock = threading.Lock()
-
-
-def read_site_file(path):
-    """Parse a site config file into a plain dict (cached; returns a copy).
-
-    A key given twice in one mapping, and keys that no part of the site
-    config reads (typos such as ``hostz``), are logged as warnings naming
-    the file and the key; the file is still used (the last of the twice
-    given keys wins), as ocs 0.12.1 does.
-
-    Raises:
-        SiteConfigError: The file is missing (SiteFileNotFoundError, also a
-            FileNotFoundError) or unreadable, or is not valid YAML
-            (SiteYAMLError, also a yaml.YAMLError; the message gives the
-            line).
-    """
-    path = os.path.abspath(os.path.expanduser(path))
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise SiteFileNotFoundError("file not found", filename=path) from None
-    except OSError as e:
-        raise SiteConfigError(f"cannot read file: {e.strerror}", filename=path) from None
-    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-    with _cache_lock:
-        hit = _cache.get(path)
-    if hit is not None and hit[0] == stamp:
-        return copy.deepcopy(hit[1])
-    try:
-        with open(path, 'rb') as f:
-            text = f.read()
-    except OSError as e:
-        raise SiteConfigError(f"cannot read file: {e.strerror}", filename=path) from None
-    loader = _StrictLoader(text)
-    loader.duplicates = []
-    try:
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = ', '.join(x for x in (e.context, e.problem) if x)
-        if e.context_mark is not None and e.problem_mark is not None and \
-                e.context_mark.line != e.problem_mark.line:
-            what += f" (the construct starts on line {e.context_mark.line + 1})"
-        raise SiteYAMLError(f"YAML syntax error: {what}", filename=path,
-                            line=line) from None
-    except yaml.YAMLError as e:
-        raise SiteYAMLError(f"YAML error: {e}", filename=path) from None
-    finally:
-        loader.dispose()
-    for k, first, again in loader.duplicates:
-        warn_once(f"key '{k}' is given twice in one mapping (lines {first} "
-                  f"and {again}); the one on line {again} is used",
-                  site_file=path, key=k, line=again)
-    for key in unknown_keys(data):
-        warn_once(f"unknown key '{key}' in the site config (a typo?); it is "
-                  f"ignored", site_file=path, key=key)
-    with _cache_lock:
-        _cache[path] = (stamp, data)
-    return copy.deepcopy(data)
-
-
 def load_site_config(path):
     """Read and check a site config file; return a SiteConfig.
 
@@ -125,22 +28,12 @@ def load_site_config(path):
         SiteConfigError: See :func:`read_site_file` and
             :meth:`SiteConfig.from_dict`.
     """
-    path = os.path.abspath(os.path.expanduser(path))
-    return SiteConfig.from_dict(read_site_file(path), source_file=path)
+    return SiteConfig.from_yaml(path)
 
 
 def site_file_path(args):
     """The site config file named by ``args`` (``--site-file`` or ``--site``)."""
-    site_file = getattr(args, 'site_file', None)
-    if site_file:
-        return os.path.abspath(os.path.expanduser(site_file))
-    site = getattr(args, 'site', None) or 'default'
-    config_dir = os.environ.get('OCS_CONFIG_DIR')
-    if not config_dir:
-        raise SiteConfigDirError(
-            f"no site config file: pass --site-file, or set OCS_CONFIG_DIR to "
-            f"the folder holding {site}.yaml")
-    return os.path.abspath(os.path.join(os.path.expanduser(config_dir), f"{site}.yaml"))
+    return find_site_file(getattr(args, 'site_file', None), getattr(args, 'site', None))
 
 
 def _site_from_args(args):
@@ -162,10 +55,9 @@ def _site_from_args(args):
 
 def _pick_host(site, args, required):
     name = getattr(args, 'site_host', None) or socket.gethostname()
-    if name in site.hosts:
-        return site.hosts[name]
-    if 'localhost' in site.hosts:
-        return site.hosts['localhost']
+    host = site.host_for(name)
+    if host is not None:
+        return host
     if not required:
         return None
     known = ', '.join(site.hosts) or 'none'
@@ -309,16 +201,14 @@ def _has_site_arguments(parser):
 _pre_parser = None
 
 
-def _site_pre_parser():
+def parse_site_options(argv):
+    """Only the ``--site-*`` options of ``argv`` (others are ignored), as a
+    Namespace for :func:`get_config`."""
     global _pre_parser
     if _pre_parser is None:
-        p = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-        _pre_parser = add_arguments(p)
-    return _pre_parser
-
-
-def _pre_parse(argv):
-    ns, _ = _site_pre_parser().parse_known_args(list(argv))
+        _pre_parser = add_arguments(argparse.ArgumentParser(add_help=False,
+                                                            allow_abbrev=False))
+    ns, _ = _pre_parser.parse_known_args(list(argv))
     return ns
 
 
@@ -363,7 +253,7 @@ def parse_args(agent_class=None, parser=None, args=None):
     if '-h' in argv or '--help' in argv:
         parser.parse_args(argv)  # prints help and exits
 
-    pre = _pre_parse(argv)
+    pre = parse_site_options(argv)
     site, host, inst = get_config(pre, agent_class=agent_class)
 
     site_words = []
@@ -412,57 +302,3 @@ def reparse_args(args, agent_class=None):
     if getattr(args, 'agent_class', None) is None:
         args.agent_class = agent_class or (inst.agent_class if inst else None)
     return args
-
-
-def get_control_client(instance_id, site=None, args=None, start=True,
-                       client_type='http'):
-    """Instantiate and return a client_http.ControlClient, targeting the
-    specified instance_id.
-
-    Args:
-        site (SiteConfig): All configuration will be taken from this object,
-            if it is not None.
-        args: Arguments from which to derive the site configuration. If this
-            is None, then the arguments from the command line are parsed
-            through the usual site_config system. If this is a list of
-            strings, then these arguments will be parsed instead of
-            sys.argv[1:]. Note that to use the default configuration
-            (without looking at sys.argv), pass args=[]. It is also
-            permitted to pass a pre-parsed argparse.Namespace object (or
-            similar).
-        start (bool): Determines whether to call .start() on the client
-            before returning it.
-        client_type (str): Select the client type, currently only 'http'.
-            wamp_http address must be known. Note that 'wampy' used to be a
-            supported type, but was dropped in OCS v0.8.0.
-
-    Returns a ControlClient.
-
-    Raises:
-        SiteConfigError: The site config cannot be loaded, or gives no
-            ``wamp_http``.
-        ValueError: Unsupported ``client_type``.
-    """
-    from ocs.client_http import ControlClient
-
-    if client_type != 'http':
-        raise ValueError(f"client_type={client_type!r} is not supported; only "
-                         f"'http' is ('wampy' was dropped in OCS v0.8.0)")
-    if site is None:
-        if args is None:
-            args = sys.argv[1:]
-        if isinstance(args, (list, tuple)):
-            args = _pre_parse(args)
-        site, _, _ = get_config(args, CONTROL)
-    url = site.hub.wamp_http
-    if not url:
-        raise SiteKeyError(
-            "wamp_http is not set, so no HTTP client can be made: add "
-            "hub.wamp_http (e.g. http://127.0.0.1:8001/call) to the site "
-            "config or pass --site-http", filename=site.source_file,
-            key='hub.wamp_http')
-    client = ControlClient(f"{site.hub.address_root}.{instance_id}", url=url,
-                           realm=site.hub.realm)
-    if start:
-        client.start()
-    return client

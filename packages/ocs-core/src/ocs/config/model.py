@@ -2,45 +2,18 @@
 
 Each ``from_dict`` checks the types of what it reads and raises
 :class:`~ocs.config.errors.SiteConfigError` naming the offending key.
-No file access happens here; see :mod:`ocs.config.loading`.
+The file itself is found and read by :mod:`ocs.config.site_file`.
 """
 import os
 import shutil
-import threading
+import socket
 
 from ocs.config.errors import SiteConfigError
-from ocs.logs import get_logger
-
-log = get_logger(__name__)
-
-#: Keys read from each part of a site config (as in ocs 0.12.1, plus the
-#: obsolete ``agent-paths`` and ``registry_address`` that old files carry).
-#: Others are reported by :func:`unknown_keys`.
-KNOWN_KEYS = {
-    'site': ('hub', 'hosts'),
-    'hub': ('wamp_server', 'wamp_http', 'wamp_realm', 'address_root',
-            'registry_address', 'access_policy'),
-    'host': ('agent-instances', 'agent-paths', 'crossbar', 'log-dir',
-             'crossbar_timeout'),
-    'instance': ('instance-id', 'agent-class', 'arguments', 'manage'),
-    'crossbar': ('bin', 'config-dir'),
-}
+from ocs.config.keys import KNOWN_KEYS, unknown_keys, warn_once  # noqa: F401 (re-exported)
+from ocs.config.site_file import read_site_file
 
 #: Default of a host's ``crossbar_timeout`` (seconds), as in ocs 0.12.1.
 DEFAULT_HOST_CROSSBAR_TIMEOUT = 10
-
-_warned = set()
-_warned_lock = threading.Lock()
-
-
-def warn_once(event, site_file=None, key=None, **kw):
-    """Log a site-config warning once per (file, key, event)."""
-    mark = (site_file, key, event)
-    with _warned_lock:
-        if mark in _warned:
-            return
-        _warned.add(mark)
-    log.warning(event, site_file=site_file, key=key, **kw)
 
 
 def summarize_dict(d):
@@ -55,40 +28,6 @@ def summarize_dict(d):
     lines = '\n'.join(f"  {k!r}: {v!r}," for k, v in d.items())
     return '{\n' + lines + '\n}'
 
-
-def unknown_keys(data):
-    """Dotted paths of the keys in a site config dict that no part reads.
-
-    Args:
-        data (dict): A parsed site config file.
-
-    Returns:
-        list of str: e.g. ``['hostz', 'hosts.h1.agent-instance']``.
-    """
-    out = []
-
-    def check(d, part, path):
-        if not isinstance(d, dict):
-            return
-        for k in d:
-            if k not in KNOWN_KEYS[part]:
-                out.append(f"{path}.{k}" if path else str(k))
-
-    check(data, 'site', '')
-    if not isinstance(data, dict):
-        return out
-    check(data.get('hub'), 'hub', 'hub')
-    hosts = data.get('hosts')
-    for name, host in (hosts.items() if isinstance(hosts, dict) else ()):
-        hpath = f"hosts.{name}"
-        check(host, 'host', hpath)
-        if not isinstance(host, dict):
-            continue
-        check(host.get('crossbar'), 'crossbar', f"{hpath}.crossbar")
-        insts = host.get('agent-instances')
-        for i, inst in enumerate(insts if isinstance(insts, list) else ()):
-            check(inst, 'instance', f"{hpath}.agent-instances[{i}]")
-    return out
 
 #: The values of InstanceConfig.manage after normalisation.
 MANAGE_VALUES = ('ignore', 'host/up', 'host/down', 'docker/up', 'docker/down')
@@ -252,9 +191,21 @@ class SiteConfig:
 
     @classmethod
     def from_yaml(cls, filename):
-        """Load and check a site config file (see :meth:`from_dict`)."""
-        from ocs.config.loading import load_site_config
-        return load_site_config(filename)
+        """Load and check a site config file (see :meth:`from_dict` and
+        :func:`ocs.config.site_file.read_site_file`)."""
+        path = os.path.abspath(os.path.expanduser(filename))
+        return cls.from_dict(read_site_file(path), source_file=path)
+
+    def host_for(self, name=None):
+        """The HostConfig a program on host ``name`` uses, or None.
+
+        The entry named ``name`` (default: this machine's host name), else
+        the ``localhost`` entry, which stands for any host without its own.
+        """
+        name = name or socket.gethostname()
+        if name in self.hosts:
+            return self.hosts[name]
+        return self.hosts.get('localhost')
 
     def summary(self):
         """A short dict describing this site (for logs)."""

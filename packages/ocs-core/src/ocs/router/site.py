@@ -6,8 +6,6 @@ The file is found as the other OCS tools find it: ``--site-file``, else
 """
 import dataclasses
 import os
-import socket
-import types
 
 from .errors import RouterConfigError
 
@@ -50,9 +48,10 @@ def find_site_file(site_file=None, site=None):
         RouterConfigError: No file given and ``OCS_CONFIG_DIR`` not set, or
             the file does not exist.
     """
-    from ocs.site_config import SiteConfigError, site_file_path
+    from ocs.config import site_file as config_files
+    from ocs.config.errors import SiteConfigError
     try:
-        path = site_file_path(types.SimpleNamespace(site_file=site_file, site=site))
+        path = config_files.find_site_file(site_file, site)
     except SiteConfigError as e:
         raise RouterConfigError(f"{e} (or pass --site-file FILE)") from None
     if not os.path.isfile(path):
@@ -61,19 +60,13 @@ def find_site_file(site_file=None, site=None):
 
 
 def _pick_host(site, site_host):
-    # Same rule as the other OCS tools: the named host (or this machine's
-    # host name), else the 'localhost' entry.
-    name = site_host or socket.gethostname()
-    if name in site.hosts:
-        return site.hosts[name]
-    if 'localhost' in site.hosts:
-        return site.hosts['localhost']
-    if site_host is not None:
+    host = site.host_for(site_host)
+    if host is None and site_host is not None:
         raise RouterConfigError(
             f"site config {site.source_file!r}: no entry for host {site_host!r} "
             f"under 'hosts' and no 'localhost' entry (have: "
             f"{', '.join(site.hosts) or 'none'})")
-    return None
+    return host
 
 
 def load_router_site(site_file=None, site_host=None, site=None):

@@ -1,11 +1,10 @@
 """What ocsbow needs from the site config: hosts, their HostManagers, targets."""
 import dataclasses
 import os
-import socket
-import types
 
 from ocs import site_config
 from ocs.config.model import normalize_manage
+from ocs.config.site_file import find_site_file
 
 HOSTMANAGER_CLASS = 'HostManager'
 
@@ -74,19 +73,13 @@ def load_site(site_file=None, site=None, site_host=None):
     Raises:
         BowError: No file, or a bad one (the message names file and line/key).
     """
-    ns = types.SimpleNamespace(site_file=site_file, site=site)
     try:
-        path = site_config.site_file_path(ns)
+        path = find_site_file(site_file, site)
         cfg = site_config.load_site_config(path)
     except site_config.SiteConfigError as e:
         raise BowError(str(e)) from None
-    name = site_host or socket.gethostname()
-    if name in cfg.hosts:
-        local = name
-    elif 'localhost' in cfg.hosts:
-        local = 'localhost'
-    else:
-        local = None
+    host = cfg.host_for(site_host)
+    local = host.name if host is not None else None
     if site_host and local is None:
         raise BowError(f"host '{site_host}' has no entry in {path} (hosts: "
                        f"{', '.join(cfg.hosts) or 'none'})")
