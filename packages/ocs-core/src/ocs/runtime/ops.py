@@ -1,6 +1,8 @@
 """AgentTask and AgentProcess: how an agent's Operations are registered."""
 import inspect
 
+from twisted.internet import reactor, task, threads
+
 __all__ = ['AgentOp', 'AgentTask', 'AgentProcess']
 
 
@@ -13,11 +15,35 @@ class AgentOp:
 
     op_type = None
 
-    def __init__(self, launcher, blocking=None, min_privs=1):
+    def __init__(self, launcher=None, blocking=None, min_privs=1):
         self.launcher = launcher
         self.blocking = True if blocking is None else bool(blocking)
         self.min_privs = int(min_privs or 1)
-        self.docstring = _docstring(launcher)
+        self.docstring = _docstring(launcher) if launcher is not None else ''
+
+    def launch_deferred(self, session, params):
+        """Launch the operation using the launcher function, either in a
+        worker thread (``self.blocking``) or in the reactor (not
+        ``self.blocking``), on the reactor's next turn. Return a Deferred
+        that fires with the launcher's result (or its exception). Just
+        before the operation code runs, the session status is set to
+        "running".
+
+        Raises:
+            AttributeError: this op has no launcher (a bare AgentOp).
+        """
+        if self.launcher is None:
+            raise AttributeError(f'{type(self).__name__} has no launcher to run '
+                                 f'(build an AgentTask or AgentProcess with one)')
+        launcher = self.launcher
+
+        def run():
+            session.set_status('running')
+            return launcher(session, params)
+
+        if self.blocking:
+            return threads.deferToThread(run)
+        return task.deferLater(reactor, 0, run)
 
     def encoded(self):
         """The op_info dict reported by get_api (see protocol.md)."""
