@@ -39,23 +39,23 @@ class ControlClient:
 
     # Connection life cycle; HTTP needs none, kept for API compatibility.
 
-    def start(self, op_name=None, params=None, **kw):
-        """Start an Operation (``start(op_name, params)``).
-
-        Called with no ``op_name`` this does nothing: it is the old
-        "connect" call made by :func:`ocs.site_config.get_control_client`.
+    def start(self, *args, **kwargs):
+        """Called with no arguments (as 0.12.1's "connect", e.g. by
+        :func:`ocs.site_config.get_control_client`), this does nothing and
+        returns None. ``start(op_name, params=None, **kw)`` starts an
+        Operation (``request('start', ...)``).
         """
-        if op_name is None:
+        if not args and 'op_name' not in kwargs:
             return None
-        return self.request('start', op_name, params=params, **kw)
+        return self.request('start', *args, **kwargs)
 
-    def stop(self, op_name=None, params=None, **kw):
-        """Stop a Process (``stop(op_name)``). With no ``op_name`` this does
-        nothing (old "disconnect" call); use :meth:`close` to drop the
-        connection."""
-        if op_name is None:
+    def stop(self, *args, **kwargs):
+        """Called with no arguments (0.12.1's "disconnect"), this does
+        nothing and returns None; use :meth:`close` to drop the connection.
+        ``stop(op_name, params=None, **kw)`` stops a Process."""
+        if not args and 'op_name' not in kwargs:
             return None
-        return self.request('stop', op_name, params=params, **kw)
+        return self.request('stop', *args, **kwargs)
 
     def close(self):
         """Close the HTTP connection (it reopens on the next call)."""
