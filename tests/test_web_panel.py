@@ -1,0 +1,290 @@
+"""The web panel in a real browser (headless Chromium driven by playwright).
+
+The router serves the panel at ``/`` (``ocs.web``); a Registry, a FakeData
+agent (access policy ``override``, so delay_task needs a level-2 password),
+a HostManager with one managed Barebones agent, and a released ocs 0.12.1
+FakeData run as real processes. The page is opened as an operator would
+and every step is saved as a screenshot under this module's tmp folder
+(``web-panel-shots*``). Skipped, with the reason, only where Chromium or
+playwright cannot start.
+"""
+import shutil
+import time
+
+import pytest
+
+from ocs.testing.agents import AgentLauncher
+
+pytestmark = pytest.mark.integration
+
+PW2 = 'panel-pw2'
+ACCESS = f'override:{PW2},panel-pw3'
+#: Longest a page element may take to show what the agents did.
+UI_TIMEOUT_MS = 20000
+
+
+def _chromium():
+    return shutil.which('chromium') or shutil.which('chromium-browser')
+
+
+@pytest.fixture(scope='module')
+def browser():
+    exe = _chromium()
+    if not exe:
+        pytest.skip('web panel tier skipped: no chromium executable (Debian package '
+                    'chromium, deploy/scripts/install-system-deps.sh)')
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip('web panel tier skipped: Python playwright is not installed '
+                    '(requirements-dev.txt)')
+    pw = sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=exe, headless=True)
+    except Exception as e:      # noqa: BLE001 - any failure to start means "cannot run here"
+        pw.stop()
+        pytest.skip(f'web panel tier skipped: Chromium ({exe}) cannot start: {e}')
+    try:
+        yield b
+    finally:
+        b.close()
+        pw.stop()
+
+
+@pytest.fixture(scope='module')
+def site(ocs_router, tmp_path_factory):
+    """Registry, FakeData (with a password policy) and a HostManager with one
+    managed Barebones agent, shared by the whole module."""
+    ocs_router.ensure_running()
+    base = tmp_path_factory.mktemp('web-panel-agents')
+    launcher = AgentLauncher(ocs_router, base)
+    try:
+        launcher('registry', 'RegistryAgent', wait=False)
+        launcher('faker1', 'FakeDataAgent', args=['--access-policy', ACCESS], wait=False)
+        hm_site = ocs_router.write_site(
+            [{'instance-id': 'hm1', 'agent-class': 'HostManager'},
+             {'instance-id': 'bare1', 'agent-class': 'BarebonesAgent'}],
+            path=str(base / 'site-hm.yaml'))
+        launcher('hm1', site_file=hm_site, wait=False)
+        for agent in launcher.started:
+            agent.wait_ready(30)
+        yield launcher
+    finally:
+        launcher.stop_all()
+
+
+class Panel:
+    """One browser page on the panel, with its console errors and screenshots."""
+
+    def __init__(self, page, url, shots):
+        self.page, self.url, self.shots = page, url, shots
+        self.errors = []
+        self.count = 0
+        page.on('console', lambda m: m.type == 'error' and self.errors.append(m.text))
+        page.on('pageerror', lambda e: self.errors.append(f'page error: {e}'))
+
+    def open(self, hash_=''):
+        self.page.goto('about:blank')       # a fresh page, not an in-page hash change
+        self.page.goto(self.url + hash_)
+        self.page.wait_for_selector('[data-conn=connected]', timeout=UI_TIMEOUT_MS)
+
+    def shot(self, name):
+        self.count += 1
+        path = self.shots / f'{self.count:02d}-{name}.png'
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def op(self, name):
+        return self.page.locator(f'section.op[data-op="{name}"]')
+
+    def status_of(self, name):
+        return self.op(name).locator('[data-status]')
+
+
+@pytest.fixture(scope='module')
+def panel(browser, ocs_router, site, tmp_path_factory):
+    shots = tmp_path_factory.mktemp('web-panel-shots')
+    context = browser.new_context(viewport={'width': 1280, 'height': 900})
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    url = f'http://127.0.0.1:{ocs_router.port}/'
+    p = Panel(page, url, shots)
+    try:
+        yield p
+    finally:
+        print(f'web panel screenshots: {shots}')
+        context.close()
+
+
+@pytest.fixture(autouse=True)
+def no_console_errors(request):
+    """Every test ends with no error in the browser console."""
+    yield
+    if 'panel' in request.fixturenames:
+        p = request.getfixturevalue('panel')
+        errors, p.errors[:] = list(p.errors), []
+        assert errors == [], f'browser console errors: {errors}'
+
+
+def _wait_for(fn, timeout=15.0, what='condition'):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f'timed out waiting for {what}')
+        time.sleep(0.2)
+
+
+def _ops(router, instance, action, op, params=None, **kw):
+    reply = router.call(f'observatory.{instance}.ops', action, op, params or {}, **kw)
+    assert 'error' not in reply, reply
+    return reply['args'][0]
+
+
+def _ensure_acq(router):
+    status, _, session = _ops(router, 'faker1', 'status', 'acq')
+    if session.get('status') not in ('starting', 'running'):
+        assert _ops(router, 'faker1', 'start', 'acq')[0] == 0
+
+
+def test_agent_list_live_with_filter(panel):
+    panel.open()
+    page = panel.page
+    for address in ('observatory.registry', 'observatory.faker1', 'observatory.hm1',
+                    'observatory.bare1'):
+        page.wait_for_selector(f'tr.agent-row[data-address="{address}"][data-state=alive]')
+    page.wait_for_selector('.registry-note:has-text("Registry: observatory.registry")')
+    # Host and PID come from the Registry's session data.
+    page.wait_for_selector('tr[data-address="observatory.faker1"] td:nth-child(4):has-text("/")')
+    panel.shot('agent-list')
+    page.fill('input.filter', 'fakedata')
+    page.wait_for_function("document.querySelectorAll('tr.agent-row').length === 1")
+    assert page.locator('tr.agent-row').get_attribute('data-address') == 'observatory.faker1'
+    panel.shot('agent-list-filtered')
+    page.fill('input.filter', '')
+
+
+def test_delay_task_needs_password_then_runs_with_progress(panel, ocs_router):
+    panel.open('#/agent/observatory.faker1')
+    page = panel.page
+    card = panel.op('delay_task')
+    card.locator('input[name=delay]').fill('2.5')
+    assert card.locator('.badge:has-text("level 2")').count() == 1
+    # No password: the agent refuses, and its reply shows next to the op.
+    card.locator('button.start').click()
+    refusal = card.locator('.op-error').inner_text()
+    _, direct, _ = _ops(ocs_router, 'faker1', 'start', 'delay_task', {'delay': 2.5})
+    assert refusal == direct and 'level' in refusal.lower()
+    panel.shot('delay-task-refused')
+
+    page.fill('input.password', PW2)
+    card.locator('button.start').click()
+    panel.status_of('delay_task').filter(has_text='running').wait_for()
+    page.wait_for_function(
+        """() => { const t = document.querySelector('section.op[data-op=delay_task] .pct');
+                   const n = t && parseInt(t.textContent); return n > 0 && n < 100; }""")
+    panel.shot('delay-task-progress')
+    panel.status_of('delay_task').filter(has_text='done - OK').wait_for()
+    assert 'Exited after' in card.locator('.msglog').inner_text()
+    assert card.locator('.pct').inner_text() == '100 %'
+    assert 'requested_delay' in card.locator('.data').inner_text()
+    _, _, session = _ops(ocs_router, 'faker1', 'status', 'delay_task')
+    assert session['status'] == 'done' and session['success'] is True
+    assert session['data']['requested_delay'] == 2.5
+    panel.shot('delay-task-done')
+
+
+def test_bad_parameter_shows_the_agents_error(panel, ocs_router):
+    panel.open('#/agent/observatory.faker1')
+    panel.page.fill('input.password', PW2)
+    card = panel.op('delay_task')
+    card.locator('input[name=delay]').fill('-1')
+    card.locator('button.start').click()
+    shown = card.locator('.op-error').inner_text()
+    _, direct, _ = _ops(ocs_router, 'faker1', 'start', 'delay_task', {'delay': -1},
+                        password=PW2)
+    assert shown == direct and 'delay' in shown
+    # Text where a number belongs goes to the agent as text: its own error.
+    card.locator('input[name=delay]').fill('soon')
+    card.locator('button.start').click()
+    card.locator('.op-error', has_text='soon').wait_for()
+    panel.shot('bad-parameter')
+
+
+def test_feed_plot_gains_points(panel, ocs_router):
+    _ensure_acq(ocs_router)
+    panel.open('#/agent/observatory.faker1')
+    block = panel.page.locator('section.plot[data-feed=false_temperatures] .block[data-block=temps]')
+    block.wait_for()
+    first = int(block.get_attribute('data-points'))
+    _wait_for(lambda: int(block.get_attribute('data-points')) >= first + 10, 10,
+              'the plot to gain points')
+    legend = panel.page.locator('section.plot[data-feed=false_temperatures] .u-legend').inner_text()
+    assert 'channel_00' in legend and 'channel_01' in legend
+    # Paused: the picture stops while data still comes in.
+    panel.page.click('section.plot[data-feed=false_temperatures] button.pause')
+    panel.shot('feed-plot')
+    panel.page.click('section.plot[data-feed=false_temperatures] button.pause')
+
+
+def test_stop_acq(panel, ocs_router):
+    _ensure_acq(ocs_router)
+    panel.open('#/agent/observatory.faker1')
+    panel.page.fill('input.password', PW2)
+    panel.status_of('acq').filter(has_text='running').wait_for()
+    panel.op('acq').locator('button.stop').click()
+    panel.status_of('acq').filter(has_text='done - OK').wait_for()
+    assert 'Acquisition exited cleanly' in panel.op('acq').locator('.msglog').inner_text()
+    _, _, session = _ops(ocs_router, 'faker1', 'status', 'acq')
+    assert session['status'] == 'done'
+    panel.shot('acq-stopped')
+
+
+def test_hostmanager_down_and_up(panel, site, ocs_router):
+    panel.open('#/agent/observatory.hm1')
+    page = panel.page
+    row = page.locator('tr.child[data-instance=bare1]')
+    page.wait_for_selector('tr.child[data-instance=bare1][data-state=up]')
+    _wait_for(lambda: 'args' in ocs_router.call('observatory.bare1', 'get_api'), 20,
+              'bare1 to answer')
+    panel.shot('hostmanager')
+    row.locator('button.down').click()
+    page.wait_for_selector('tr.child[data-instance=bare1][data-state=down]')
+    assert 'Update requested' in row.locator('.op-reply').inner_text()
+    _wait_for(lambda: 'error' in ocs_router.call_raw('observatory.bare1', ['get_api'],
+                                                     timeout=3), 20, 'bare1 to go away')
+    panel.shot('hostmanager-down')
+    row.locator('button.up').click()
+    page.wait_for_selector('tr.child[data-instance=bare1][data-state=up]')
+    _wait_for(lambda: 'args' in ocs_router.call_raw('observatory.bare1', ['get_api'],
+                                                    timeout=3), 30, 'bare1 back up')
+    panel.shot('hostmanager-up')
+
+
+def test_ocs012_agent_free_form_params(panel, old_ocs, ocs_router, tmp_path):
+    launcher = AgentLauncher(ocs_router, tmp_path / 'agents')
+    try:
+        launcher('faker012', 'FakeDataAgent', site_args=[['--mode', 'idle']],
+                 venv=old_ocs.venv, ready_timeout=30)
+        panel.open()
+        panel.page.wait_for_selector(
+            'tr.agent-row[data-address="observatory.faker012"][data-state=alive]')
+        panel.open('#/agent/observatory.faker012')
+        card = panel.op('delay_task')
+        box = card.locator('textarea[name=params-json]')
+        assert box.input_value() == '{}'
+        assert card.locator('input[name=delay]').count() == 0
+        box.fill('{"delay": 0.5}')
+        card.locator('button.start').click()
+        panel.status_of('delay_task').filter(has_text='done - OK').wait_for()
+        box.fill('{"delay": "x"}')
+        card.locator('button.start').click()
+        assert 'delay' in card.locator('.op-error').inner_text()
+        box.fill('{"delay": ')
+        card.locator('button.start').click()
+        card.locator('.op-error', has_text='not valid JSON').wait_for()
+        panel.shot('ocs012-agent')
+    finally:
+        launcher.stop_all(timeout=2)
