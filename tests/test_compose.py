@@ -24,6 +24,7 @@ from ocs.agents.aggregator.checkdata import read_fields
 from ocs.testing.docker_engine import find_compose_executable
 from ocs.router import bridge_call
 from ocs.testing import free_port
+from ocs.testing import wait_for as _wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_DIR = REPO / 'deploy' / 'compose'
@@ -31,7 +32,6 @@ sys.path.insert(0, str(REPO / 'deploy' / 'docker'))
 
 from ocsimages import catalog  # noqa: E402
 from ocsimages.testing import built_site  # noqa: E402,F401 (a fixture)
-from ocs.testing import wait_for as _wait_for
 
 OVERLAYS = ('core', 'influx', 'agents')
 COMBINATIONS = [c for n in range(len(OVERLAYS) + 1) for c in itertools.combinations(OVERLAYS, n)]

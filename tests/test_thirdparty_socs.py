@@ -13,7 +13,6 @@ that venv.
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from ocs.access import (AccessRule, AgentAccessRules, AgentSpec, CredLevel,
+from ocs.access import (AccessRule, AgentSpec, CredLevel,
                         agent_apply_control_message, agent_check_creds,
                         agent_get_creds, agent_get_policy_default,
                         director_parse_config)

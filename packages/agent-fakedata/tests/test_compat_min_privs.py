@@ -40,7 +40,7 @@ def test_fakedata_min_privs_match_ocs012(ocs_router, run_agent, old_ocs, tmp_pat
     new = run_agent('mp-new', 'FakeDataAgent', args=policy)
     codes = {}
     for name, agent in (('old', old), ('new', new)):
-        wait_for(lambda: start_op(ocs_router, agent, 'set_heartbeat') == 0,
+        wait_for(lambda agent=agent: start_op(ocs_router, agent, 'set_heartbeat') == 0,
                  what=f'{name} agent to get the rules')
         codes[name] = [start_op(ocs_router, agent, op, pw, params)
                        for op, pw, params in CALLS]

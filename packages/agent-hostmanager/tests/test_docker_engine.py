@@ -136,7 +136,7 @@ def test_docker_services_lifecycle(ocs_router, run_agent, hm_driver, docker_engi
     assert kids['dk1']['management'] == 'docker'
     assert kids['ocs-extra']['agent_class'] == '[docker]'
     assert kids['ocs-extra']['target_state'] == 'passive'
-    dk1 = wait_for(lambda: project.running('ocs-dk1'), what='ocs-dk1 container running')
+    wait_for(lambda: project.running('ocs-dk1'), what='ocs-dk1 container running')
     assert project.running('ocs-dk2') is None
     data = hm.data()
     ok, _, msg = data['config_parse_status'][project.file]

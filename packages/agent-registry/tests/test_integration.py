@@ -71,7 +71,7 @@ def test_fakedata_start_kill_restart_and_op_codes(ocs_router, run_agent):
 
     # Both appear, with where they run (from get_api) and the documented keys.
     for name, proc in fakers.items():
-        entry = wait_for(lambda: (live(ocs_router, proc.address) or {}).get('instance_pid')
+        entry = wait_for(lambda proc=proc: (live(ocs_router, proc.address) or {}).get('instance_pid')
                          and live(ocs_router, proc.address), what=f'{name} with its pid')
         assert list(entry)[:6] == ['expired', 'time_expired', 'last_updated',
                                    'op_codes', 'agent_class', 'agent_address']

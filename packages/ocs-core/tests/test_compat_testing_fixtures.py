@@ -5,7 +5,6 @@ Behaviour checked against ocs 0.12.1 by hand (same command, environment,
 yield value, startup failure and teardown messages)."""
 import subprocess
 import sys
-import textwrap
 
 import pytest
 

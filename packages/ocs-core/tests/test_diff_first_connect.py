@@ -35,7 +35,7 @@ def test_agent_waits_for_a_router_that_starts_later(tmp_path, old_ocs):
     for name, cli, iid in (('ours', str(venv_bin() / 'ocs-agent-cli'), 'fk'),
                            ('0.12.1', old_ocs.agent_cli, 'fk_old')):
         folder = tmp_path / name.replace('.', '')
-        site = write_site_file(folder / 'site.yaml', hub,
+        write_site_file(folder / 'site.yaml', hub,
                                [{'agent-class': 'FakeDataAgent', 'instance-id': iid}],
                                extra_host={'crossbar_timeout': 1})
         log = open(folder / 'agent.log', 'wb')
@@ -47,7 +47,7 @@ def test_agent_waits_for_a_router_that_starts_later(tmp_path, old_ocs):
             n: log.read_text()[-800:] for n, (_, log) in procs.items()}
         # Ours joins as soon as the router answers (0.12.1 waits out its
         # back-off, which has grown past the test's budget by now).
-        with RouterProcess(port=port, site_dir=str(tmp_path / 'router')) as router:
+        with RouterProcess(port=port, site_dir=str(tmp_path / 'router')):
             ours, log = procs['ours']
             wait_for(lambda: 'joined realm' in log.read_text(), timeout=60,
                      what='our agent to join the late router')

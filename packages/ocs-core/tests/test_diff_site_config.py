@@ -9,7 +9,6 @@ more) are left out of the comparisons and listed in docs/compatibility.md.
 import json
 import subprocess
 import sys
-import textwrap
 
 import pytest
 

@@ -5,7 +5,7 @@ lives in :mod:`ocs.runtime`.
 """
 import datetime
 
-import ocs
+import ocs  # noqa: F401  (0.12.1's ocs_agent offers the package name)
 # Modules and names 0.12.1's ocs_agent offers (existing code imports some).
 from ocs import access, client_t, ocs_feed  # noqa: F401
 from ocs.base import OpCode  # noqa: F401

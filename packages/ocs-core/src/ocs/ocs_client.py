@@ -2,7 +2,7 @@
 and Processes as attributes."""
 import keyword
 
-import ocs
+import ocs  # noqa: F401  (0.12.1's ocs_client offers the package name)
 from ocs import access, site_config  # noqa: F401  (names 0.12.1's module offers)
 from ocs.clients.ops import ProcessClient, TaskClient, get_op as _get_op
 from ocs.clients.reply import OCSReply, human_time

@@ -3,7 +3,6 @@ import argparse
 import threading
 import time
 
-from twisted.internet import reactor
 from twisted.internet.defer import inlineCallbacks
 from autobahn.twisted.util import sleep as dsleep
 

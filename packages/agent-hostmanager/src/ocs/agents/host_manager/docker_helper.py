@@ -78,9 +78,9 @@ class DockerContainerHelper:
             self._done_at = time.time()
             if isinstance(result, Exception):
                 self.last_error = str(result)
-                self.log.error(f'{what} failed: {result}')
+                self.log.error('compose action failed', action=what, error=str(result))
             else:
-                self.log.info(f'{what} done')
+                self.log.info('compose action done', action=what)
                 if what == 'down':
                     self.status = False, self.status[1]
             if self.on_done is not None:

@@ -22,7 +22,9 @@ def installed_agents():
     for ep in sorted(entry_points(group='ocs.plugins'), key=lambda e: e.name):
         try:
             mod = ep.load()
-        except Exception:       # ocs-agent-cli reports broken plugins itself
+        except Exception as e:  # ocs-agent-cli reports broken plugins too, when run
+            log.warning('ocs.plugins entry point does not load; its agents are skipped',
+                        entry_point=ep.name, error=f'{type(e).__name__}: {e}')
             continue
         package = getattr(mod, 'package_name', ep.name)
         for name in getattr(mod, 'agents', None) or {}:

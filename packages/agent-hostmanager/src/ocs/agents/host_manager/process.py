@@ -76,7 +76,7 @@ class AgentProcessHelper(protocol.ProcessProtocol):
             return
         try:
             self.transport.signalProcess(name)
-            self.log.info(f'sent SIG{name}', pid=self.pid)
+            self.log.info('signal sent', signal=f'SIG{name}', pid=self.pid)
         except Exception as e:   # ProcessExitedAlready, OSError
             self.log.debug('signal not delivered', signal=name, error=str(e))
 
@@ -117,10 +117,10 @@ class AgentProcessHelper(protocol.ProcessProtocol):
         how = (f"signal {signal.Signals(sig).name}" if sig
                else f"exit code {code}")
         if self.killed:
-            self.log.info(f'exited ({how})', pid=self.pid)
+            self.log.info('exited', how=how, pid=self.pid)
         else:
-            self.log.warning(f'exited unexpectedly ({how}); last output:\n'
-                             + '\n'.join(self.lines), pid=self.pid)
+            self.log.warning('exited unexpectedly', how=how, pid=self.pid,
+                             last_output='\n'.join(self.lines))
         if self.on_exit is not None:
             self.on_exit(self)
 

@@ -121,7 +121,7 @@ class HeartbeatSimulator(ApplicationSession):
         if self._loop is None:
             self._loop = task.LoopingCall(self._tick)
             self._loop.start(1. / TICK_HZ)
-        self.log.info(f'simulator joined: {len(self.agents)} agents')
+        self.log.info('simulator joined', agents=len(self.agents))
 
     def onLeave(self, details):
         self.realm_joined = False
