@@ -37,12 +37,27 @@ _EXPORTS = {
                  'load_director_config'),
     'throttle': ('FailedAttemptThrottle',),
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+#: ocs 0.12.1's private helpers of this module (existing code imports some).
+_PRIVATE = {
+    'hashing': ('_get_random_string', '_hashfunc_no_hash', '_hashfunc_short_md5'),
+}
+_WHERE = {name: module for exports in (_EXPORTS, _PRIVATE)
+          for module, names in exports.items() for name in names}
 
 __all__ = [name for names in _EXPORTS.values() for name in names]
 
 
 def __getattr__(name):
+    if name == 'ocs_client':
+        # 0.12.1's module imports ocs.ocs_client; loaded here only on use
+        # (ocs.ocs_client is in ocs-core, which imports this package).
+        try:
+            value = importlib.import_module('ocs.ocs_client')
+        except ImportError as e:
+            raise AttributeError(f"module {__name__!r} has no attribute 'ocs_client' "
+                                 f"(ocs.ocs_client cannot be imported: {e})") from e
+        globals()[name] = value
+        return value
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -52,4 +67,5 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    # The lazily loaded names are part of the module's namespace (PEP 562).
+    return sorted(set(globals()) | set(__all__) | set(_WHERE) | {'ocs_client'})

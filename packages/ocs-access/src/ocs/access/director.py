@@ -68,6 +68,12 @@ class GrantConfigItem:
                          agent_class=self.agent_class,
                          instance_id=self.instance_id)
 
+    def get_scope_spec(self):
+        """The selectors as a :class:`ScopeSpec`, as given (``default``
+        not made a bool)."""
+        return ScopeSpec(default=self.default, agent_class=self.agent_class,
+                         instance_id=self.instance_id)
+
 
 @dataclass(repr=False)
 class DistributedAccessGrant:

@@ -80,6 +80,39 @@ def random_password(length=16):
     return ''.join(secrets.choice(alphabet) for _ in range(length))
 
 
+# ocs 0.12.1's private helpers (existing code imports them).
+
+def _get_random_string(length=8):
+    """A random string of ``length`` ASCII letters (``secrets``)."""
+    return ''.join(secrets.choice(string.ascii_letters) for _ in range(length))
+
+
+def _hashfunc_no_hash(x):
+    """The ``none`` hash function: ``x`` itself."""
+    return x
+
+
+def _hashfunc_short_md5(x):
+    """The ``md5`` hash function: the first 16 hex digits of the MD5 digest
+    of the UTF-8 string ``x``.
+
+    Raises:
+        AttributeError: ``x`` is not a str (the type 0.12.1 raises).
+    """
+    if not isinstance(x, str):
+        raise AttributeError(f'a password to hash must be a str, not '
+                             f'{type(x).__name__}')
+    return _md5_short(x)
+
+
+class UnknownHashError(KeyError, ValueError):
+    """A hash function name that is not known (a KeyError, as in 0.12.1,
+    and a ValueError)."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ''
+
+
 def _equal(a, b):
     return hmac.compare_digest(a.encode('utf-8'), b.encode('utf-8'))
 
@@ -116,18 +149,61 @@ class HashedPass:
         """A HashedPass that matches any password."""
         return cls('none', '')
 
+    @classmethod
+    def create_blocked(cls):
+        """Return an object representing "blocked" access."""
+        return cls.blocked()
+
+    @classmethod
+    def create_free(cls):
+        """Return an object representing passwordless access."""
+        return cls.free()
+
+    @classmethod
+    def create_from_value(cls, hash, clear_text):
+        """Return an object constructed from the hashed value of the
+        ``clear_text`` password.
+
+        Args:
+            hash (str): ``'none'``, ``'md5'`` or ``'sha256'`` (salted; not
+                understood by ocs 0.12.1 agents).
+            clear_text (str): The password.
+
+        Raises:
+            KeyError: an unknown ``hash`` (also a ValueError).
+            ValueError: ``hash`` is ``'blocked'``, or ``clear_text`` is not
+                a str for ``'none'``.
+            AttributeError: ``clear_text`` is not a str for ``'md5'``.
+        """
+        if hash == 'none':
+            if not isinstance(clear_text, str):
+                raise ValueError(f'a password must be a str, not '
+                                 f'{type(clear_text).__name__}')
+            return cls('none', _hashfunc_no_hash(clear_text))
+        if hash == 'md5':
+            return cls('md5', _hashfunc_short_md5(clear_text))
+        if hash == 'sha256':
+            return hash_password(clear_text, 'sha256')
+        if hash == 'blocked':
+            raise ValueError("a 'blocked' HashedPass has no password to hash; "
+                             "use HashedPass.create_blocked()")
+        raise UnknownHashError(f'unknown hash function {hash!r} (expected one '
+                               f'of {", ".join(HASHFUNCS)})')
+
     @property
     def is_free(self):
         """True if any password matches."""
         return self.hash != 'blocked' and self.value == ''
 
-    def check(self, password):
-        """Return True if ``password`` matches.
+    def check(self, value):
+        """Check if the provided clear-text password ``value`` matches this
+        object's stored password, after hashing; return True if it does.
 
         ``None`` is treated as the empty password. A password that is not a
         string only matches a free (empty) value. An unknown hash function
         matches nothing.
         """
+        password = value
         if self.hash == 'blocked':
             return False
         if self.value == '':

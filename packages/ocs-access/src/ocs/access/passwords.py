@@ -83,6 +83,12 @@ class AccessPasswordItem:
                          agent_class=self.agent_class,
                          instance_id=self.instance_id)
 
+    def get_scope_spec(self):
+        """The selectors as a :class:`ScopeSpec`, as given (``default``
+        not made a bool)."""
+        return ScopeSpec(default=self.default, agent_class=self.agent_class,
+                         instance_id=self.instance_id)
+
     def passwords(self):
         """List of ``(CredLevel, password)`` for the passwords set."""
         return [(level, getattr(self, key)) for key, level in CRED_KEYS
