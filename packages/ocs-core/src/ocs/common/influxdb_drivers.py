@@ -754,3 +754,48 @@ def json_to_line(point):
     if point.get('time') is not None:
         line += ' ' + str(_json_time_ns(point['time']))
     return line
+
+
+# ocs 0.12.1's private helpers (existing test code imports them).
+
+def _convert_single_to_group(message):
+    """Convert a single sample 'timestamp' message to the co-sampled group
+    'timestamps' format, which we can handle already.
+
+    The block dict (not the whole feed message) is changed in place and
+    returned: ``timestamp`` becomes ``timestamps: [timestamp]`` and
+    ``data`` a new dict in which each value ``v`` becomes ``[v]``.
+
+    Args:
+        message (dict): Single sample 'timestamp' block from the OCS feed.
+
+    Raises:
+        KeyError: the block has no 'timestamp' or no 'data'.
+        TypeError: the block is not a dict.
+    """
+    if not isinstance(message, dict):
+        raise TypeError(f"a feed block must be a dict, not {type(message).__name__}")
+    for key in ('timestamp', 'data'):
+        if key not in message:
+            raise KeyError(key)
+    message['timestamps'] = [message.pop('timestamp')]
+    message['data'] = {k: [v] for k, v in message['data'].items()}
+    return message
+
+
+def _format_field_line(field_key, field_value):
+    """Format key-value pair for InfluxDB line protocol.
+
+    As ocs 0.12.1 writes them: strings quoted, integers with the ``i``
+    suffix, booleans ``True``/``False``, anything else (floats, numpy
+    numbers) as Python formats it. The key and a string value are escaped
+    as line protocol needs (0.12.1 leaves them as they are). Values line
+    protocol cannot carry (None, NaN) come out as text InfluxDB refuses, as
+    in 0.12.1; :func:`format_data` leaves such values out and counts them.
+    """
+    key = escape_key(field_key)
+    if isinstance(field_value, str):
+        return f'{key}={escape_string_field(field_value)}'
+    if isinstance(field_value, int) and not isinstance(field_value, bool):
+        return f'{key}={field_value}i'
+    return f'{key}={field_value}'
