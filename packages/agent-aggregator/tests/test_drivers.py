@@ -411,7 +411,7 @@ def test_provider_compacts_to_numpy_and_keeps_order(tmp_path):
     assert blk.n == 1000 and blk._n_lists < blk.compact_at
     h = so3g.hk.HKSessionHelper(hkagg_version=2)
     h.add_provider('a.feeds.b')
-    frame, ns, nv, nbad = p.to_frame(h)
+    frame, ns, nv, nbad = p.frame_and_counts(h)
     assert (ns, nv, nbad) == (1000, 1000, 0)
     m = frame['blocks'][0]
     assert np.asarray(m['v']).tolist() == list(range(1000))

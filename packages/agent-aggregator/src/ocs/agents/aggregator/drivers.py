@@ -17,6 +17,7 @@ import so3g.hk  # noqa: F401
 from ocs.logs import TxaioStyleLogger
 from ocs.ocs_feed import Block, Feed  # noqa: F401  (0.12 offers them here)
 from .g3cast import g3_cast  # noqa: F401  (public here, as in the reference)
+from .g3cast import _SCALAR, _VECTOR
 from .provider import Provider, SchemaChange, BadMessage  # noqa: F401
 from .rotator import G3FileRotator  # noqa: F401
 from .ingest import IncomingQueue, count_values, wanted_feed  # noqa: F401
@@ -34,6 +35,10 @@ class _Failure:
 
 #: Schema version of the HK frames written (G3TimesampleMap blocks).
 HKAGG_VERSION = 2
+
+#: G3 type of a Python scalar / of a list of them (ocs 0.12.1's names).
+_g3_casts = dict(_SCALAR)
+_g3_list_casts = dict(_VECTOR)
 
 
 def generate_id(hksess):
@@ -333,10 +338,10 @@ class Aggregator:
     # Writing -----------------------------------------------------------
     def _write_provider(self, prov, clear=True):
         try:
-            frame, ns, nv, nbad = prov.to_frame(self.hksess, clear=clear)
+            frame, ns, nv, nbad = prov.frame_and_counts(self.hksess, clear=clear)
         except SchemaChange as e:
             self._new_prov_id(prov, str(e))
-            frame, ns, nv, nbad = prov.to_frame(self.hksess, clear=clear)
+            frame, ns, nv, nbad = prov.frame_and_counts(self.hksess, clear=clear)
         if nbad:
             self._reject(prov.address, nbad, "timestamps that are not "
                          "finite numbers")
@@ -365,6 +370,12 @@ class Aggregator:
         self.writer.flush()
         self._log_drops()
         self.update_session()
+
+    def run(self):
+        """Main run iterator for the aggregator. This processes all incoming
+        data, removes stale providers, and writes active providers to disk
+        (:meth:`run_once`, by 0.12.1's name)."""
+        self.run_once()
 
     def _loop_error(self, what, e):
         le = self.loop_errors

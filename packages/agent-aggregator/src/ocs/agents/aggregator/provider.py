@@ -381,7 +381,7 @@ class Provider:
         for b in self.blocks.values():
             b.clear()
 
-    def to_frame(self, hksess, clear=True):
+    def frame_and_counts(self, hksess, clear=True):
         """Builds a data frame with all buffered samples.
 
         Returns:
@@ -404,21 +404,48 @@ class Provider:
             names.append(name)
             n_samp += n
             n_val += n * len(b.fields)
-        frame = None
-        if maps:
-            frame = hksess.data_frame(self.prov_id, timestamp=self.clock())
-            del frame['blocks']
-            frame['blocks'] = core.G3VectorFrameObject(maps)
-            del frame['block_names']
-            frame['block_names'] = core.G3VectorString(names)
-            # As ocs 0.12 writes them: which feed, and its agent's session.
-            frame['address'] = str(self.address)
-            frame['provider_session_id'] = str(self.sessid)
+        frame = self._frame(hksess, maps, names) if maps else None
         if clear:
             for b in self.blocks.values():
                 b.clear()
             self.frame_start_time = self.clock()
         return frame, n_samp, n_val, n_bad
+
+    def _frame(self, hksess, maps, names):
+        if hksess is not None:
+            frame = hksess.data_frame(self.prov_id, timestamp=self.clock())
+            del frame['blocks']
+            del frame['block_names']
+        else:
+            frame = core.G3Frame(core.G3FrameType.Housekeeping)
+            frame['hkagg_type'] = so3g.HKFrameType.data
+            frame['hkagg_version'] = 2
+            frame['prov_id'] = self.prov_id
+            frame['timestamp'] = self.clock()
+        frame['blocks'] = core.G3VectorFrameObject(maps)
+        frame['block_names'] = core.G3VectorString(names)
+        # As ocs 0.12 writes them: which feed, and its agent's session.
+        frame['address'] = str(self.address)
+        frame['provider_session_id'] = str(self.sessid)
+        return frame
+
+    def to_frame(self, hksess=None, clear=False):
+        """Returns a G3Frame based on the provider's blocks (as ocs 0.12.1's
+        does; the Aggregator uses :meth:`frame_and_counts`).
+
+        Args:
+            hksess (so3g.hk.HKSessionHelper, optional): If provided, the
+                frame will be based off of hksession's data frame. If not,
+                the data will be put into a clean frame (0.12.1 fails then).
+            clear (bool): Clears provider data if True.
+
+        Returns:
+            The frame; its ``blocks`` are empty if nothing is buffered.
+        """
+        frame, _, _, _ = self.frame_and_counts(hksess, clear=clear)
+        if frame is None:
+            frame = self._frame(hksess, [], [])
+        return frame
 
     def encoded(self):
         """Summary for session.data."""
