@@ -288,3 +288,42 @@ def test_ocs012_agent_free_form_params(panel, old_ocs, ocs_router, tmp_path):
         panel.shot('ocs012-agent')
     finally:
         launcher.stop_all(timeout=2)
+
+
+SITE_VIEW = """
+import { html } from './lib.js';
+import { registerView } from './views.js';
+function FakerView({ agent }) {
+  return html`<p class="custom-view">custom view of ${agent.address}: ${agent.api.feeds.length} feed(s)</p>`;
+}
+registerView('FakeDataAgent', FakerView);
+"""
+
+
+def test_site_view_hook(browser, ocs_router, site, tmp_path):
+    """A site's site-views.js registers a view for one agent class.
+
+    The file is served to this page by playwright's request routing (a
+    stand-in for a site's copy of the panel, which needs a second router);
+    everything else comes from the router.
+    """
+    page = browser.new_page()
+    errors = []
+    page.on('console', lambda m: m.type == 'error' and errors.append(m.text))
+    try:
+        page.route('**/site-views.js', lambda route: route.fulfill(
+            status=200, content_type='text/javascript', body=SITE_VIEW))
+        page.goto(f'http://127.0.0.1:{ocs_router.port}/#/agent/observatory.faker1')
+        view = page.locator('p.custom-view')
+        view.wait_for(timeout=UI_TIMEOUT_MS)
+        assert view.inner_text() == 'custom view of observatory.faker1: 2 feed(s)'
+        # The generic operations stay; other classes do not get the view.
+        page.locator('section.op[data-op=delay_task]').wait_for()
+        page.goto('about:blank')
+        page.goto(f'http://127.0.0.1:{ocs_router.port}/#/agent/observatory.registry')
+        page.locator('section.op[data-op=main]').wait_for(timeout=UI_TIMEOUT_MS)
+        assert page.locator('p.custom-view').count() == 0
+        page.screenshot(path=str(tmp_path / 'site-view.png'))
+    finally:
+        page.close()
+    assert errors == []

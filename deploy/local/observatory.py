@@ -225,6 +225,8 @@ def up():
     status(site_file)
     data = VAR / 'data'
     click.echo(f"""
+Web panel                  http://127.0.0.1:{ports['router']}/   (served by the router)
+
 Data:
   .g3 housekeeping files   {data / 'hk'}
   InfluxDB (1.x API)       {"http://127.0.0.1:%d database ocs_feeds" % ports['influx'] if influx else "not running"}
@@ -402,6 +404,9 @@ def status_cmd():
         click.echo('The local observatory is not running.')
         return
     status()
+    port = _load_state().get('ports', {}).get('router')
+    if port:
+        click.echo(f'Web panel: http://127.0.0.1:{port}/')
 
 
 @cli.command('toggle')

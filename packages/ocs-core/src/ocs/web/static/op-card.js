@@ -60,6 +60,7 @@ export function OpCard({ agent, name, info, initial }) {
   const [reply, setReply] = useState(null);      // {ok, text}
   const [busy, setBusy] = useState(false);
   const alive = useRef(true);
+  const log = useRef(null);
   const active = session && session.status && !['done', 'no_history'].includes(session.status);
 
   const poll = async () => {
@@ -97,6 +98,7 @@ export function OpCard({ agent, name, info, initial }) {
 
   const progress = session && progressOf(session.data);
   const messages = (session && session.messages) || [];
+  useEffect(() => { if (log.current) log.current.scrollTop = log.current.scrollHeight; }, [messages.length]);
   const took = session && session.start_time
     ? ((session.end_time || Date.now() / 1000) - session.start_time) : null;
   return html`
@@ -124,7 +126,7 @@ export function OpCard({ agent, name, info, initial }) {
             <div style=${`width:${(progress * 100).toFixed(1)}%`}></div></span>
             <span class="pct">${Math.round(progress * 100)} %</span>`}
         </div>
-        ${messages.length > 0 && html`<div class="msglog">${messages.slice(-50).map(([t, text]) => html`
+        ${messages.length > 0 && html`<div class="msglog" ref=${log}>${messages.slice(-50).map(([t, text]) => html`
           <div><span class="muted">${clock(t)}</span> ${text}</div>`)}</div>`}
         ${session.data != null && html`<div class="data"><span class="muted small">session.data</span>
           <${DataTree} value=${session.data} /></div>`}`}

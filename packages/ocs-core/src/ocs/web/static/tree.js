@@ -1,9 +1,21 @@
 // session.data (any JSON value) as a readable, foldable tree.
 import { html } from './lib.js';
 
-function leaf(v) {
+const TIME_KEY = /(^|_)(time|timestamp|last_updated|time_expired|start_time|end_time)$/;
+
+function number(v) {
+  if (Number.isInteger(v)) return String(v);
+  if (Math.abs(v) >= 1e6) return v.toFixed(3);
+  return String(Number(v.toPrecision(6)));
+}
+
+function leaf(v, key) {
   if (v === null) return html`<span class="null">null</span>`;
-  if (typeof v === 'number') return html`<span class="num">${Number.isInteger(v) ? v : v.toPrecision(6).replace(/\.?0+$/, '')}</span>`;
+  if (typeof v === 'number') {
+    const when = typeof key === 'string' && TIME_KEY.test(key) && v > 1e9 && v < 1e10
+      ? html` <span class="muted">(${new Date(v * 1000).toLocaleString([], { hour12: false })})</span>` : '';
+    return html`<span class="num">${number(v)}</span>${when}`;
+  }
   if (typeof v === 'boolean') return html`<span class="bool">${String(v)}</span>`;
   return html`<span class="str">${JSON.stringify(v)}</span>`;
 }
@@ -22,6 +34,6 @@ export function DataTree({ value, depth = 0 }) {
       ? html`<li key=${k}><details open=${depth < 1 && Object.keys(v).length <= 20}>
           <summary><span class="k">${k}</span> <span class="muted">${summary(v)}</span></summary>
           <${DataTree} value=${v} depth=${depth + 1} /></details></li>`
-      : html`<li key=${k}><span class="k">${k}</span>: ${typeof v === 'object' && v !== null ? summary(v) : leaf(v)}</li>`))}
+      : html`<li key=${k}><span class="k">${k}</span>: ${typeof v === 'object' && v !== null ? summary(v) : leaf(v, k)}</li>`))}
   </ul>`;
 }
