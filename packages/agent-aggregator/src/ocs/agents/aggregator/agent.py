@@ -12,8 +12,10 @@ import threading
 import time
 
 from ocs import ocs_agent, site_config
-from ocs.agents.aggregator.drivers import (Aggregator, IncomingQueue,
+from ocs.agents.aggregator.drivers import (Aggregator, IncomingQueue,  # noqa: F401
                                            parse_size, wanted_feed)
+from ocs.agents.aggregator.recovery import (SpooledAggregator, SpooledQueue,
+                                            open_spool, spool_folder)
 from ocs.ocs_feed import unpack_event
 from ocs.base import OpCode  # noqa: F401,E402  (0.12 offers it here)
 
@@ -59,8 +61,15 @@ class AggregatorAgent:
         self.retry_interval = float(args.retry_interval)
         self.max_pending_bytes = args.max_pending_size
         self.aggregate = False
-        self.incoming_data = IncomingQueue(max_messages=args.queue_max_messages,
-                                           max_values=args.queue_max_values)
+        self.incoming_data = SpooledQueue(max_messages=args.queue_max_messages,
+                                          max_values=args.queue_max_values)
+        #: Folder of the spool (None: no spool, ``--no-spool``).
+        self.spool_dir = None if getattr(args, 'no_spool', False) else spool_folder(
+            args.data_dir, getattr(args, 'instance_id', None),
+            getattr(args, 'spool_dir', None))
+        self.spool_options = {
+            'segment_bytes': getattr(args, 'spool_segment_size', None) or 64 << 20,
+            'fsync_interval': getattr(args, 'spool_fsync', 1.0)}
         self.malformed_events = 0
         self._wake = threading.Event()
         root = getattr(args, 'address_root', None) or \
@@ -123,12 +132,20 @@ class AggregatorAgent:
         """
         session.set_status('running')
         self._wake.clear()
+        spool, spool_error = None, None
+        if self.spool_dir is not None:
+            spool, spool_error = open_spool(self.spool_dir, log=self.log,
+                                            **self.spool_options)
+        self.incoming_data.spool = spool
         self.aggregate = True
-        aggregator = Aggregator(
+        # What the spool holds from an earlier run is replayed here, before
+        # the data queued meanwhile.
+        aggregator = SpooledAggregator(
             self.incoming_data, self.time_per_file, self.data_dir,
             session=session, max_file_size=self.max_file_size,
             retry_interval=self.retry_interval,
-            max_pending_bytes=self.max_pending_bytes, log=self.log)
+            max_pending_bytes=self.max_pending_bytes, log=self.log,
+            spool=spool, spool_error=spool_error)
         aggregator.extra_status['malformed_events'] = lambda: self.malformed_events
         try:
             while self.aggregate:
@@ -140,6 +157,9 @@ class AggregatorAgent:
         finally:
             self.aggregate = False
             aggregator.close_safely()
+            self.incoming_data.spool = None
+            if spool is not None:
+                spool.close()
         return True, 'Aggregation has ended'
 
     def _stop_record(self, session, params):
@@ -189,6 +209,19 @@ def make_parser(parser=None):
                         help='Memory for frames kept while the disk cannot be '
                              'written (bytes or 500M, 2G); beyond, the oldest '
                              'data frames are dropped and counted.')
+    pgroup.add_argument('--spool-dir', default=None,
+                        help='Folder of the spool: what was received but is not in '
+                             'a file yet, replayed on start after a kill. Default: '
+                             '<data-dir>/spool/<instance-id>.')
+    pgroup.add_argument('--no-spool', action='store_true',
+                        help='Record without a spool (data held in memory are '
+                             'lost if the agent is killed).')
+    pgroup.add_argument('--spool-fsync', default=1., type=float,
+                        help='Seconds between fsyncs of the spool (0: never). '
+                             'Records reach the kernel at once, so a killed agent '
+                             'loses nothing; this bounds what a power cut can lose.')
+    pgroup.add_argument('--spool-segment-size', default='64M', type=_size,
+                        help='Size of the spool\'s segment files (bytes or 64M).')
     return parser
 
 
@@ -199,6 +232,9 @@ def _check_args(args):
         if not value > 0:
             raise SystemExit(f"AggregatorAgent: --{name.replace('_', '-')} must be "
                              f"> 0, got {value}")
+    if not args.spool_fsync >= 0:
+        raise SystemExit("AggregatorAgent: --spool-fsync must be >= 0 (seconds), "
+                         f"got {args.spool_fsync}")
     if not args.max_pending_size:
         raise SystemExit("AggregatorAgent: --max-pending-size must be > 0 (e.g. 1G)")
 

@@ -154,6 +154,9 @@ class G3FileRotator(core.G3Module):
         self.current_file = None
         self.error = None
         self.last_error = None
+        #: Called as ``before_write(path, offset, nbytes, hk_type, frame)``
+        #: just before each frame is written (the Aggregator's spool marks).
+        self.before_write = None
         self._next_try = 0.
         self._file_data_frames = 0
         # (bytes, hk_type, n_samples, n_values, frame)
@@ -285,10 +288,11 @@ class G3FileRotator(core.G3Module):
             self._open()
             self._file_data_frames = 0
             if self.last_session is not None and t != _HK.session:
-                self.writer.write(frame_bytes(self.last_session))
+                self._put(frame_bytes(self.last_session), _HK.session, self.last_session)
                 if self.last_status is not None and t != _HK.status:
-                    self.writer.write(frame_bytes(self.last_status))
-        self.writer.write(data)
+                    self._put(frame_bytes(self.last_status), _HK.status,
+                              self.last_status)
+        self._put(data, t, frame)
         if t == _HK.data:
             self._file_data_frames += 1
         if t == _HK.session:
@@ -298,6 +302,11 @@ class G3FileRotator(core.G3Module):
             self.last_status = frame
         self.stats['frames_written'] += 1
         self.stats['bytes_written'] += len(data)
+
+    def _put(self, data, t, frame):
+        if self.before_write is not None:
+            self.before_write(self.writer.path, self.writer.size, len(data), t, frame)
+        self.writer.write(data)
 
     def _close_quietly(self):
         w, self.writer = self.writer, None

@@ -1,0 +1,367 @@
+"""The Aggregator's spool: every recorded feed message it receives, on disk
+until the samples are in a .g3 file.
+
+A folder of segment files (``<number>.spool``), each starting with
+:data:`MAGIC` and holding records: a length and a CRC-32 (``<II``), then a
+MessagePack payload. Two kinds of record:
+
+- data ``[0, seq, message, feed]``: a feed message as received, numbered
+  in arrival order (``seq`` grows across runs);
+- mark ``[1, path, offset, length, address, seq_hi]``: written just before
+  a frame is written into a .g3 file, at ``offset`` (``length`` bytes).
+  For a data frame, ``address`` and ``seq_hi`` say which messages it holds:
+  those of the feed ``address`` up to ``seq_hi``.
+
+A record goes to the kernel with one ``write`` as it arrives, so a killed
+process loses nothing; :meth:`FeedSpool.sync` bounds what a power cut can
+lose. The owner tells :meth:`FeedSpool.release` the lowest ``seq`` still
+needed; whole segments below it are deleted, oldest first (a mark covers
+only earlier records, so it never outlives a record it speaks for).
+
+On start, :meth:`FeedSpool.open` reads what an earlier run left: a record
+cut short by a kill (or damaged) is skipped, counted and logged; the
+segment is cut back to its last whole record.
+"""
+import collections
+import os
+import re
+import struct
+import threading
+import time
+import zlib
+
+import msgpack
+
+from ocs.logs import TxaioStyleLogger
+
+#: First bytes of every segment file.
+MAGIC = b'OCS-AGG-SPOOL 1\n'
+_HEAD = struct.Struct('<II')
+_NAME = re.compile(r'^(\d{12})\.spool$')
+
+DATA, MARK = 0, 1
+
+
+class Segment:
+    """One segment file: its number, size, data records and highest seq."""
+    __slots__ = ('number', 'size', 'records', 'max_seq')
+
+    def __init__(self, number, size=0, records=0, max_seq=-1):
+        self.number = number
+        self.size = size
+        self.records = records
+        self.max_seq = max_seq
+
+
+class FeedSpool:
+    """Append-only, crash-safe store of feed messages (see the module doc).
+
+    ``append`` is called from the router thread, the rest from the writer
+    thread; a lock keeps them apart.
+
+    Args:
+        folder (str): Where the segments live (created).
+        segment_bytes (int): Size at which a new segment is started.
+        fsync_interval (float): Seconds between fsyncs of the open segment
+            (0: never; records still reach the kernel at once).
+        clock (callable): Time source.
+        log (logger, optional): txaio-style logger.
+
+    Attributes:
+        recovered (list): After :meth:`open`, the ``(seq, message, feed)``
+            records an earlier run left, in order.
+        marks (list): After :meth:`open`, the marks an earlier run left:
+            ``(path, offset, length, address, seq_hi)``, in order.
+        torn_records (int), torn_bytes (int): Records found cut short or
+            damaged by :meth:`open` (skipped).
+    """
+
+    def __init__(self, folder, segment_bytes=64 << 20, fsync_interval=1.0,
+                 clock=time.time, log=None):
+        self.folder = os.path.abspath(folder)
+        self.segment_bytes = int(segment_bytes)
+        self.fsync_interval = float(fsync_interval)
+        self.clock = clock
+        self.log = log or TxaioStyleLogger(__name__)
+        self.lock = threading.Lock()
+        self.segments = collections.deque()
+        self.next_seq = 0
+        self.first_new_seq = 0
+        self.recovered = []
+        self.marks = []
+        self.torn_records = 0
+        self.torn_bytes = 0
+        self.appended = 0
+        self.not_spooled = 0
+        self.deleted_segments = 0
+        self.last_error = None
+        self.last_sync = None
+        self._fd = None
+        self._open_seg = None
+        self._dirty = False
+        self._closed = False
+        self._last_number = 0
+        self._errors_logged = 0
+        self._packer = msgpack.Packer(use_bin_type=True)
+
+    # -- start -----------------------------------------------------------
+    def _path(self, number):
+        return os.path.join(self.folder, '%012d.spool' % number)
+
+    def open(self):
+        """Creates the folder and reads the segments an earlier run left
+        (see :attr:`recovered`, :attr:`marks`).
+
+        Raises:
+            OSError: the folder cannot be made or read.
+        """
+        os.makedirs(self.folder, exist_ok=True)
+        numbers = sorted(int(m.group(1)) for m in map(_NAME.match, os.listdir(self.folder))
+                         if m)
+        for number in numbers:
+            self._last_number = max(self._last_number, number)
+            self._load_segment(number)
+        found = [self.next_seq - 1] + [m[4] for m in self.marks if isinstance(m[4], int)]
+        self.next_seq = max(found) + 1
+        #: The first seq of this run: what is below came from earlier runs.
+        self.first_new_seq = self.next_seq
+        if self.recovered or self.torn_records:
+            self.log.info("Spool {folder}: {n} messages left by an earlier run "
+                          "({torn} records cut short or damaged, skipped)",
+                          folder=self.folder, n=len(self.recovered),
+                          torn=self.torn_records)
+        return self
+
+    def _load_segment(self, number):
+        path = self._path(number)
+        with open(path, 'rb') as f:
+            blob = f.read()
+        seg = Segment(number, len(blob))
+        if not blob.startswith(MAGIC):
+            if MAGIC.startswith(blob):
+                # Killed while starting the segment: nothing in it.
+                os.unlink(path)
+                return
+            self._torn(path, 0, len(blob), 'not a spool segment (bad first bytes)')
+            self.log.error("Spool: {path} is not a spool segment; left alone "
+                           "and not read", path=path)
+            return
+        pos, n = len(MAGIC), len(blob)
+        cut = None
+        while pos < n:
+            if n - pos < _HEAD.size:
+                self._torn(path, pos, n - pos, 'record header cut short')
+                break
+            length, crc = _HEAD.unpack_from(blob, pos)
+            start, end = pos + _HEAD.size, pos + _HEAD.size + length
+            if end > n:
+                self._torn(path, pos, n - pos, 'record cut short (%d of %d bytes)'
+                           % (n - start, length))
+                cut = pos
+                break
+            payload = blob[start:end]
+            try:
+                if zlib.crc32(payload) != crc:
+                    raise ValueError('checksum mismatch')
+                rec = msgpack.unpackb(payload, raw=False, strict_map_key=False)
+                self._take(rec, seg)
+            except Exception as e:
+                self._torn(path, pos, end - pos, 'damaged record: %s' % e)
+                if end == n:
+                    cut = pos
+            pos = end
+        if pos < n and cut is None:
+            cut = pos
+        if cut is not None:
+            # Cut the torn tail so that the next start does not count it again.
+            with open(path, 'r+b') as f:
+                f.truncate(cut)
+            seg.size = cut
+        self.segments.append(seg)
+
+    def _take(self, rec, seg):
+        kind = rec[0]
+        if kind == DATA:
+            _, seq, message, feed = rec
+            self.recovered.append((seq, message, feed))
+            seg.records += 1
+            seg.max_seq = max(seg.max_seq, seq)
+            self.next_seq = max(self.next_seq, seq + 1)
+        elif kind == MARK:
+            _, path, offset, length, address, seq_hi = rec
+            self.marks.append((path, offset, length, address, seq_hi))
+        else:
+            raise ValueError('unknown record kind %r' % (kind,))
+
+    def _torn(self, path, offset, nbytes, why):
+        self.torn_records += 1
+        self.torn_bytes += nbytes
+        self.log.warn("Spool {path}: skipped a record at byte {offset} "
+                      "({nbytes} bytes): {why}", path=path, offset=offset,
+                      nbytes=nbytes, why=why)
+
+    def take_recovered(self):
+        """Returns ``(records, marks)`` found by :meth:`open` and forgets
+        them."""
+        out = (self.recovered, self.marks)
+        self.recovered, self.marks = [], []
+        return out
+
+    # -- appending -------------------------------------------------------
+    def append(self, message, feed):
+        """Writes a data record. Returns its seq, or None if it could not be
+        written (counted in ``not_spooled``, logged)."""
+        with self.lock:
+            if self._closed:
+                return None
+            seq = self.next_seq
+            try:
+                payload = self._packer.pack([DATA, seq, message, feed])
+            except Exception as e:
+                self._packer = msgpack.Packer(use_bin_type=True)
+                self._fail("cannot encode a message of %s: %s"
+                           % (_address(feed), e))
+                return None
+            if not self._write(payload):
+                return None
+            self.next_seq = seq + 1
+            seg = self._open_seg
+            seg.records += 1
+            seg.max_seq = seq
+            self.appended += 1
+            return seq
+
+    def mark(self, path, offset, length, address=None, seq_hi=None):
+        """Writes a mark: a frame of ``length`` bytes is about to be
+        written at ``offset`` of ``path`` (see the module doc)."""
+        with self.lock:
+            if self._closed:
+                return False
+            return self._write(self._packer.pack(
+                [MARK, path, int(offset), int(length), address, seq_hi]))
+
+    def _write(self, payload):
+        rec = _HEAD.pack(len(payload), zlib.crc32(payload)) + payload
+        try:
+            if self._fd is None or self._open_seg.size >= self.segment_bytes:
+                self._start_segment()
+            view, done = memoryview(rec), 0
+            while done < len(rec):
+                done += os.write(self._fd, view[done:])
+        except OSError as e:
+            self._fail("cannot write to %s: %s" % (self.folder, e))
+            self._close_fd()
+            return False
+        self._open_seg.size += len(rec)
+        self._dirty = True
+        return True
+
+    def _start_segment(self):
+        self._close_fd()
+        number = self._last_number = self._last_number + 1
+        fd = os.open(self._path(number), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.write(fd, MAGIC)
+        except OSError:
+            os.close(fd)
+            os.unlink(self._path(number))
+            raise
+        self._fd = fd
+        self._open_seg = Segment(number, len(MAGIC))
+        self.segments.append(self._open_seg)
+
+    def _fail(self, message):
+        self.not_spooled += 1
+        self.last_error = {'message': message, 'time': self.clock()}
+        self._errors_logged += 1
+        if self._errors_logged <= 10 or self._errors_logged % 1000 == 0:
+            self.log.error("Spool: {msg}; the message is recorded but would not "
+                           "survive a kill ({n} so far)", msg=message,
+                           n=self.not_spooled)
+
+    def _close_fd(self):
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+        self._fd = None
+        self._open_seg = None
+
+    # -- writer thread ---------------------------------------------------
+    def releasable(self, low_water):
+        """True if :meth:`release` would delete a segment."""
+        with self.lock:
+            return bool(self.segments) and self.segments[0].max_seq < low_water
+
+    def release(self, low_water):
+        """Deletes the oldest segments whose data records all have a seq
+        below ``low_water`` (they are in .g3 files). Returns how many."""
+        n = 0
+        with self.lock:
+            while self.segments and self.segments[0].max_seq < low_water:
+                seg = self.segments[0]
+                if seg is self._open_seg:
+                    self._close_fd()
+                try:
+                    os.unlink(self._path(seg.number))
+                except FileNotFoundError:
+                    pass
+                except OSError as e:
+                    self.last_error = {'message': "cannot delete %s: %s"
+                                       % (self._path(seg.number), e),
+                                       'time': self.clock()}
+                    break
+                self.segments.popleft()
+                n += 1
+        self.deleted_segments += n
+        return n
+
+    def sync(self, force=False):
+        """fsyncs the open segment if ``fsync_interval`` has passed since
+        the last time (or ``force``) and something was written."""
+        if not (force or self.fsync_interval > 0):
+            return
+        now = self.clock()
+        if not force and self.last_sync is not None and \
+                now - self.last_sync < self.fsync_interval:
+            return
+        with self.lock:
+            if self._fd is None or not self._dirty:
+                return
+            fd = os.dup(self._fd)
+            self._dirty = False
+        try:
+            os.fsync(fd)
+            self.last_sync = now
+        except OSError as e:
+            self.last_error = {'message': "cannot fsync the spool in %s: %s"
+                               % (self.folder, e), 'time': now}
+        finally:
+            os.close(fd)
+
+    def close(self):
+        """Stops appending (later calls are refused) and closes the file."""
+        self.sync(force=True)
+        with self.lock:
+            self._closed = True
+            self._close_fd()
+
+    def stats(self):
+        """Figures for session.data."""
+        with self.lock:
+            return {'dir': self.folder,
+                    'segments': len(self.segments),
+                    'bytes': sum(s.size for s in self.segments),
+                    'records': sum(s.records for s in self.segments),
+                    'appended': self.appended,
+                    'not_spooled': self.not_spooled,
+                    'deleted_segments': self.deleted_segments,
+                    'torn_records': self.torn_records,
+                    'torn_bytes': self.torn_bytes,
+                    'last_sync': self.last_sync,
+                    'last_error': self.last_error}
+
+
+def _address(feed):
+    return feed.get('address') if isinstance(feed, dict) else None
