@@ -9,8 +9,12 @@ import types
 from twisted.internet import reactor, threads
 from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 
+import ocs  # noqa: F401  (0.12.1's module offers it)
 from ocs import ocs_agent, site_config
 from ocs.config.model import normalize_manage
+from ocs.agents.host_manager import drivers as hm_utils  # noqa: F401  (0.12.1's name)
+from ocs.agents.host_manager.compat012 import (  # noqa: F401  (0.12.1's names)
+    NONAGENT_DOCKER, VALID_TARGETS, _clsname_tool)
 from ocs.agents.host_manager import docker_state, instances
 from ocs.agents.host_manager.docker_backend import DockerBackend, DockerError
 from ocs.agents.host_manager.docker_helper import DockerContainerHelper
@@ -26,6 +30,19 @@ DOCKER_POLL_S = 2.0
 STOP_BOUND_S = 15.0
 #: Key of the site config file in config_parse_status.
 SCF_KEY = '[SCF]'
+
+
+def __getattr__(name):
+    # 0.12.1's module imports ocs.agent_cli; loaded here only on use.
+    if name == 'agent_cli':
+        import ocs.agent_cli
+        return ocs.agent_cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    # The lazily loaded name is part of the module's namespace (PEP 562).
+    return sorted(set(globals()) | {'agent_cli'})
 
 
 def _host_managed(entry):

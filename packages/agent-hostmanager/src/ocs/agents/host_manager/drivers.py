@@ -18,6 +18,10 @@ from ocs.agents.host_manager.docker_state import ComposeFileError, read_compose_
 from ocs.agents.host_manager.process import AgentProcessHelper
 from ocs.agents.host_manager.state import (ManagedInstance, resolve_child_state,
                                            stability_factor)
+# ocs 0.12.1's names of this module (see compat012).
+from ocs.agents.host_manager.compat012 import (  # noqa: F401
+    WAIT_DEAD_TIME, WAIT_START_TIME_FOLLOWUP, WAIT_START_TIME_INIT, _decode, _deyaml,
+    _inspectContainer, _run_docker)
 
 __all__ = ['ManagedInstance', 'resolve_child_state', 'stability_factor',
            'AgentProcessHelper', 'DockerContainerHelper', 'parse_docker_state',
