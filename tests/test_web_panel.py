@@ -229,16 +229,26 @@ def test_feed_plot_gains_points(panel, ocs_router):
     panel.page.click('section.plot[data-feed=false_temperatures] button.pause')
 
 
-def test_stop_acq(panel, ocs_router):
+def test_start_acq_from_form_degraded_then_stop(panel, ocs_router):
     _ensure_acq(ocs_router)
+    assert _ops(ocs_router, 'faker1', 'stop', 'acq')[0] == 0
+    _wait_for(lambda: _ops(ocs_router, 'faker1', 'status', 'acq')[2]['status'] == 'done',
+              10, 'acq to stop')
     panel.open('#/agent/observatory.faker1')
-    panel.page.fill('input.password', PW2)
-    panel.status_of('acq').filter(has_text='running').wait_for()
-    panel.op('acq').locator('button.stop').click()
+    page = panel.page
+    acq = panel.op('acq')
+    acq.locator('input[name=degradation_period]').fill('0.5')
+    acq.locator('button.start').click()
+    # The session flags itself degraded; the heartbeat carries it to the header badge.
+    panel.status_of('acq').filter(has_text='degraded').wait_for()
+    page.wait_for_selector('.agent-head [data-state=degraded]')
+    panel.shot('acq-degraded')
+    acq.locator('button.stop').click()
     panel.status_of('acq').filter(has_text='done - OK').wait_for()
-    assert 'Acquisition exited cleanly' in panel.op('acq').locator('.msglog').inner_text()
+    assert 'Acquisition exited cleanly' in acq.locator('.msglog').inner_text()
     _, _, session = _ops(ocs_router, 'faker1', 'status', 'acq')
-    assert session['status'] == 'done'
+    assert session['status'] == 'done' and session['success'] is True
+    page.wait_for_selector('.agent-head [data-state=alive]')
     panel.shot('acq-stopped')
 
 

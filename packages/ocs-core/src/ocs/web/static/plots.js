@@ -56,7 +56,7 @@ export class FeedBuffer {
   }
 }
 
-function BlockPlot({ name, block, paused, resetKey }) {
+function BlockPlot({ name, block, paused, resetKey, version }) {
   const box = useRef(null);
   const plot = useRef(null);
   const zoomed = useRef(false);
@@ -86,10 +86,10 @@ function BlockPlot({ name, block, paused, resetKey }) {
     if (plot.current) plot.current.setData([block.t.slice(), ...fields.map((f) => block.fields[f].slice())], true);
   }, [resetKey]);
 
-  useEffect(() => {
+  useEffect(() => {           // new data: redraw (not while paused; keep a zoom)
     if (!plot.current || paused) return;
     plot.current.setData([block.t.slice(), ...fields.map((f) => block.fields[f].slice())], !zoomed.current);
-  });
+  }, [version, paused]);
 
   return html`<div class="block" data-block=${name} data-points=${block.t.length}>
     <div class="muted small">block <b>${name}</b> · <span class="points">${block.t.length}</span> points</div>
@@ -100,7 +100,7 @@ function BlockPlot({ name, block, paused, resetKey }) {
 /** Plots of one recorded feed. */
 export function FeedPlot({ wamp, feed }) {
   const buffer = useRef(new FeedBuffer());
-  const [, setTick] = useState(0);
+  const [tick, setTick] = useState(0);
   const [minutes, setMinutes] = useState(5);
   const [paused, setPaused] = useState(false);
   const [resetKey, setResetKey] = useState(0);
@@ -128,7 +128,7 @@ export function FeedPlot({ wamp, feed }) {
     </div>
     ${buf.blocks.size === 0 && html`<p class="muted">Waiting for data on ${topic} ...</p>`}
     ${[...buf.blocks.entries()].map(([name, block]) => html`<${BlockPlot} key=${name} name=${name}
-      block=${block} paused=${paused} resetKey=${resetKey} />`)}
+      block=${block} paused=${paused} resetKey=${resetKey} version=${tick} />`)}
     ${buf.skipped.size > 0 && html`<p class="muted small">Not plotted (not numbers): ${[...buf.skipped].join(', ')}</p>`}
   </section>`;
 }
