@@ -10,6 +10,7 @@ from ocs.logs import get_logger
 from ocs.recording import is_recorded
 
 from . import credentials
+from .compat012 import _InfluxDBClientArgs, _get_credentials  # noqa: F401  (0.12.1's names)
 from .backends import Unavailable, make_backend
 from .spool import Backlog, Chunk
 

@@ -5,6 +5,9 @@ import os
 from ocs.agents.influxdb_publisher.drivers import Publisher as _Publisher
 from ocs.agents.influxdb_publisher.drivers import feed_wanted  # noqa: F401
 from ocs.common.influxdb_drivers import format_data  # noqa: F401
+from ocs.logs import get_logger
+
+log = get_logger(__name__)
 
 #: Environment variables 0.12's InfluxDBAgentv2 (and influxdb-client's
 #: ``from_env_properties``) reads, and the option each one fills.
@@ -53,3 +56,42 @@ class Publisher(_Publisher):
                          operate_callback=operate_callback, api='v2', url=url,
                          org=env.get('INFLUXDB_V2_ORG') or '',
                          token=env.get('INFLUXDB_V2_TOKEN'), **kwargs)
+
+
+class Connection:
+    """Simple object to track InfluxDB connection state (ocs 0.12.1's
+    helper of its 2.x publisher; ``connected`` starts True)."""
+
+    def __init__(self):
+        self.connected = True
+
+    def connect(self):
+        self.connected = True
+
+    def disconnect(self):
+        self.connected = False
+
+
+class BatchingCallback:
+    """Callback for influxdb-client's batching ``write_api``
+    (``success_callback``, ``error_callback``, ``retry_callback``): marks
+    ``connection`` connected after a written batch and disconnected after
+    a failed or retried one.
+
+    Args:
+        connection (Connection): The state to keep.
+    """
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def success(self, conf, data):
+        self.connection.connect()
+
+    def error(self, conf, data, exception):
+        log.error('InfluxDB batch not written', conf=conf, error=str(exception))
+        self.connection.disconnect()
+
+    def retry(self, conf, data, exception):
+        log.warning('InfluxDB batch to be retried', conf=conf, error=str(exception))
+        self.connection.disconnect()
