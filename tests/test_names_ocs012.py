@@ -188,11 +188,6 @@ def both():
     return enumerate_names(old.python, extra), enumerate_names(sys.executable)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 16 todo: names still missing or incompatible (run with --runxfail for "
-    "the list); most are in modules being reworked at the same time (ocs_agent, "
-    "client_t, client_http, ocs_client, access, testing, agents' drivers). "
-    "Strict: remove this mark when the list is empty."))
 def test_every_released_name_exists_with_a_compatible_signature(both):
     diffs = [d for d in compare(*both) if (d[0], d[1]) not in ALLOWED]
     text = '\n'.join(f'{m}: {n}: {p}' for m, n, p in diffs)
