@@ -337,3 +337,61 @@ def test_site_view_hook(browser, ocs_router, site, tmp_path):
     finally:
         page.close()
     assert errors == []
+
+
+PURE_CHECKS = """async () => {
+  const form = await import('./param-form.js');
+  const card = await import('./op-card.js');
+  const plots = await import('./plots.js');
+  const out = {};
+  const meta = [
+    {name: 'delay', type: 'float', required: false, default: 5},
+    {name: 'n', type: 'int', required: true, default: null},
+    {name: 'mode', type: 'str', required: false, default: null, choices: ['a', 'b']},
+    {name: 'on', type: 'bool', required: false, default: true},
+    {name: 'requests', type: 'list', required: false, default: []},
+    {name: 'label', type: 'str', required: false, default: null},
+  ];
+  const v = form.initialValues(meta);
+  out.initial = v;
+  const grab = (values) => { try { return form.collectParams(meta, values); } catch (e) { return 'ERR ' + e.message; } };
+  out.missing = grab(v);
+  out.full = grab({...v, n: '3', mode: '1', on: false, requests: '[["x", "up"]]', label: 'hi'});
+  out.text_number = grab({...v, n: 'three'});
+  out.bad_json = grab({...v, n: '1', requests: '[1,'});
+  out.free = form.collectParams(null, {__extra_json__: '{"delay": 1}'});
+  out.free_bad = (() => { try { form.collectParams(null, {__extra_json__: '[1]'}); } catch (e) { return e.message; } })();
+  out.progress = [card.progressOf({requested_delay: 4, delay_so_far: 1}), card.progressOf({progress: 50}),
+                  card.progressOf({done: 3, total: 4}), card.progressOf({fields: {}}), card.progressOf(null)];
+  out.status = [card.statusText({status: 'done', success: true}), card.statusText({status: 'done', success: false}),
+                card.statusText({status: 'running', degraded: true}), card.statusText(null)];
+  const buf = new plots.FeedBuffer();
+  buf.add({b: {block_name: 'b', timestamps: [1, 2], data: {x: [1, 2], s: ['p', 'q']}}});
+  buf.add({b: {block_name: 'b', timestamps: [100], data: {x: [null], y: [7]}}});
+  buf.trim(50);
+  const b = buf.blocks.get('b');
+  out.buffer = {t: b.t, fields: b.fields, skipped: [...buf.skipped]};
+  return out;
+}"""
+
+
+def test_panel_logic_in_the_browser(panel):
+    """The panel's pure functions (form values to params, progress, status
+    text, feed buffering), run in the browser as the page loads them."""
+    panel.open()
+    out = panel.page.evaluate(PURE_CHECKS)
+    assert out['initial'] == {'delay': '5', 'n': '', 'mode': '', 'on': True,
+                              'requests': '[]', 'label': ''}
+    assert out['missing'] == 'ERR n is required'
+    assert out['full'] == {'delay': 5, 'n': 3, 'mode': 'b', 'on': False,
+                           'requests': [['x', 'up']], 'label': 'hi'}
+    # Text that is not a number goes to the agent as it is: the agent names it.
+    assert out['text_number']['n'] == 'three'
+    assert out['bad_json'].startswith('ERR requests: not valid JSON (list expected)')
+    assert out['free'] == {'delay': 1}
+    assert out['free_bad'] == 'params: expected a JSON object, e.g. {"delay": 1}'
+    assert out['progress'] == [0.25, 0.5, 0.75, None, None]
+    assert out['status'] == ['done - OK', 'done - FAILED', 'running (degraded)', 'no history']
+    # Samples older than the window are dropped; a new field is padded with
+    # nulls; text fields are not plotted.
+    assert out['buffer'] == {'t': [100], 'fields': {'x': [None], 'y': [7]}, 'skipped': ['s']}
