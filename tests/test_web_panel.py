@@ -263,9 +263,16 @@ def test_hostmanager_down_and_up(panel, site, ocs_router):
     row.locator('button.down').click()
     page.wait_for_selector('tr.child[data-instance=bare1][data-state=down]')
     assert 'Update requested' in row.locator('.op-reply').inner_text()
+    assert row.locator('button.down').is_disabled() and not row.locator('button.up').is_disabled()
     _wait_for(lambda: 'error' in ocs_router.call_raw('observatory.bare1', ['get_api'],
                                                      timeout=3), 20, 'bare1 to go away')
     panel.shot('hostmanager-down')
+    # The agent list shows it expired once its heartbeats stop.
+    panel.open()
+    page.wait_for_selector('tr.agent-row[data-address="observatory.bare1"][data-state=expired]')
+    page.wait_for_selector('tr.agent-row[data-address="observatory.faker1"][data-state=alive]')
+    panel.shot('agent-list-expired')
+    panel.open('#/agent/observatory.hm1')
     row.locator('button.up').click()
     page.wait_for_selector('tr.child[data-instance=bare1][data-state=up]')
     _wait_for(lambda: 'args' in ocs_router.call_raw('observatory.bare1', ['get_api'],

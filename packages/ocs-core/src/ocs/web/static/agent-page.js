@@ -22,11 +22,12 @@ export function agentHandle(wamp, address, api) {
 function PasswordBox({ address, levels }) {
   const [value, setValue] = useState(getPassword(address));
   const change = (e) => { setValue(e.target.value); setPassword(address, e.target.value); };
-  return html`<label class="creds" title="Kept in this page's memory only; sent with this agent's operation calls.">
-    Password${levels.length ? ` (ops need level ${levels.join('/')})` : ''}
-    <input type="password" class="password" name="agent-password" autocomplete="off"
+  return html`<form class="creds" onSubmit=${(e) => e.preventDefault()}
+    title="Kept in this page's memory only; sent with this agent's operation calls.">
+    <label for="agent-password">Password${levels.length ? ` (ops need level ${levels.join('/')})` : ''}</label>
+    <input type="password" class="password" id="agent-password" name="agent-password" autocomplete="off"
       value=${value} onInput=${change} placeholder="none: level 1" />
-  </label>`;
+  </form>`;
 }
 
 export function AgentPage({ wamp, address, directory }) {

@@ -55,8 +55,8 @@ export function HostManagerView({ agent }) {
           <td><span class=${`badge ${cls}`}>${now}</span>${c.unstable ? html` <span class="badge bad">unstable</span>` : ''}</td>
           <td>${typeof c.stability === 'number' ? c.stability.toFixed(2) : ''}</td>
           <td class="actions">
-            <button class="up" onClick=${() => request(c.instance_id, 'up')}>Up</button>
-            <button class="down" onClick=${() => request(c.instance_id, 'down')}>Down</button>
+            <button class="up" disabled=${c.target_state === 'up'} onClick=${() => request(c.instance_id, 'up')}>Up</button>
+            <button class="down" disabled=${c.target_state === 'down'} onClick=${() => request(c.instance_id, 'down')}>Down</button>
             ${r && html`<span class=${r.ok ? 'op-reply' : 'op-error'}>${r.text}</span>`}
           </td></tr>`;
       })}</tbody>

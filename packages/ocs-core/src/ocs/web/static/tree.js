@@ -20,8 +20,12 @@ function leaf(v, key) {
   return html`<span class="str">${JSON.stringify(v)}</span>`;
 }
 
+const NAME_KEYS = ['instance_id', 'agent_address', 'op_name', 'name', 'block_name'];
+
 function summary(v) {
-  return Array.isArray(v) ? `[${v.length}]` : `{${Object.keys(v).length}}`;
+  if (Array.isArray(v)) return `[${v.length}]`;
+  const key = NAME_KEYS.find((k) => typeof v[k] === 'string');
+  return `{${Object.keys(v).length}}${key ? ` ${v[key]}` : ''}`;
 }
 
 /** Show `value`; objects and lists fold when they are deep or long. */
