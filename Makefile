@@ -95,8 +95,12 @@ observatory: setup-observatory
 observatory-down: venv
 	$(VENV)/bin/python deploy/local/observatory.py down
 
+# Our agents against ocs 0.12.1's, same workloads, one router, interleaved
+# rounds (BENCH_ARGS: e.g. --quick, --rounds 5, --only rtt,feed). The other
+# bench/bench_*.py scripts run by hand.
+BENCH_ARGS ?=
 bench: setup
-	for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+	$(VENV)/bin/python bench/compare_ocs012.py --markdown var/bench/compare_ocs012.md $(BENCH_ARGS)
 
 # Container images (deploy/docker/README.md); IMAGES_ARGS=--debian-base builds
 # on a local debootstrap base instead of python:3.11-slim.

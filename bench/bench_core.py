@@ -112,14 +112,19 @@ class Processes:
         self.log_dir = Path(log_dir)
         self.procs = []
 
-    def start(self, cmd, name):
+    def start(self, cmd, name, pipe=False):
+        """Start ``cmd`` (output to a log file named after ``name``); with
+        ``pipe``, its stdin and stdout are text pipes and only stderr goes
+        to the log."""
         log = open(self.log_dir / f'{name}-{len(self.procs)}.log', 'ab')
         env = {k: v for k, v in os.environ.items()
                if k not in ('PYTHONPATH', 'PYTHONHOME')}
         env['PYTHONUNBUFFERED'] = '1'
-        p = subprocess.Popen([str(c) for c in cmd], stdin=subprocess.DEVNULL,
-                             stdout=log, stderr=subprocess.STDOUT, env=env,
-                             cwd=str(self.log_dir), start_new_session=True)
+        io = ({'stdin': subprocess.PIPE, 'stdout': subprocess.PIPE, 'text': True}
+              if pipe else {'stdin': subprocess.DEVNULL, 'stdout': log})
+        p = subprocess.Popen([str(c) for c in cmd], stderr=subprocess.STDOUT if not pipe
+                             else log, env=env, cwd=str(self.log_dir),
+                             start_new_session=True, **io)
         log.close()
         p.bench_name = name
         p.bench_log = str(self.log_dir / f'{name}-{len(self.procs)}.log')
@@ -276,6 +281,20 @@ def interleave(op, floor, n, warm):
 
 
 @inlineCallbacks
+def start_wait(sess, ops_uri, op_name):
+    """start + wait of Task ``op_name`` on ``ops_uri``; returns the seconds
+    taken (raises if the Task did not succeed)."""
+    t0 = time.perf_counter()
+    r1 = yield sess.call(ops_uri, 'start', op_name, {})
+    r2 = yield sess.call(ops_uri, 'wait', op_name, {})
+    dt = time.perf_counter() - t0
+    check_reply(r1, f'start {op_name}')
+    if not check_reply(r2, f'wait {op_name}').get('success'):
+        raise RuntimeError(f'{op_name} did not succeed: {r2}')
+    return dt
+
+
+@inlineCallbacks
 def bench_wamp_rtt(sess, ops_uri, op_name, raw_noop, n, warm):
     """start+wait of Task ``op_name`` against two raw calls, alternating
     which goes first; returns the two lists of ms."""
@@ -285,12 +304,7 @@ def bench_wamp_rtt(sess, ops_uri, op_name, raw_noop, n, warm):
         for which in order:
             t0 = time.perf_counter()
             if which == 'op':
-                r1 = yield sess.call(ops_uri, 'start', op_name, {})
-                r2 = yield sess.call(ops_uri, 'wait', op_name, {})
-                dt = time.perf_counter() - t0
-                check_reply(r1, f'start {op_name}')
-                if not check_reply(r2, f'wait {op_name}').get('success'):
-                    raise RuntimeError(f'{op_name} did not succeed: {r2}')
+                dt = yield start_wait(sess, ops_uri, op_name)
             else:
                 yield sess.call(raw_noop)
                 yield sess.call(raw_noop)
@@ -317,13 +331,23 @@ def bench_client_construction(site, http_url, agent_addr, n):
 # 2. Feed throughput
 # ----------------------------------------------------------------------
 class FeedBench:
-    """Runs one publisher variant into the driver's counting subscriber."""
+    """Runs one publisher variant into the driver's counting subscriber.
 
-    def __init__(self, sess, root, batch, timeout):
+    A variant is ``'<source>-<way>'``: ``way`` is 'thread' or 'reactor';
+    ``source`` names an OCS agent of ``agents`` (name -> address; default
+    the bench agent as 'agent'), which publishes through its ``publish`` /
+    ``publish_reactor`` Task, or (default set only) 'raw' / 'rawmp', the
+    raw peers.
+    """
+
+    def __init__(self, sess, root, batch, timeout, agents=None, kinds=payloads.KINDS):
         self.sess = sess
-        self.agent = f'{root}.{AGENT_ID}'
-        self.raw = f'{root}.{RAW_NAME}'
-        self.sources = {'agent': self.agent, 'raw': self.raw, 'rawmp': f'{root}.{RAW_MP_NAME}'}
+        self.agents = dict(agents or {'agent': f'{root}.{AGENT_ID}'})
+        self.agent = next(iter(self.agents.values()))
+        self.sources = dict(self.agents)
+        if agents is None:
+            self.sources.update({'raw': f'{root}.{RAW_NAME}', 'rawmp': f'{root}.{RAW_MP_NAME}'})
+        self.kinds = kinds
         self.batch = batch
         self.timeout = timeout
         self.counters = {}
@@ -333,7 +357,7 @@ class FeedBench:
     def setup(self):
         api = yield self.sess.call(self.agent, 'get_api')
         feeds = dict(api['feeds'])
-        for kind in payloads.KINDS:
+        for kind in self.kinds:
             self.feed_encoded[kind] = feeds[kind]
             for src in self.sources.values():
                 c = Counter()
@@ -342,24 +366,26 @@ class FeedBench:
 
     @inlineCallbacks
     def run(self, variant, kind, n):
-        src = self.sources[variant.split('-')[0]]
+        """Publish ``n`` messages; returns (messages/s at the subscriber,
+        the first event's arguments)."""
+        name, way = variant.split('-')
+        src = self.sources[name]
         counter = self.counters[(src, kind)]
         done = counter.arm(n, self.timeout)
-        ops = self.agent + '.ops'
-        if variant == 'agent-thread':
-            call = self.sess.call(ops, 'start', 'publish', {'n': n, 'kind': kind})
-        elif variant == 'agent-reactor':
-            call = self.sess.call(ops, 'start', 'publish_reactor',
-                                  {'n': n, 'kind': kind, 'batch': self.batch[kind]})
+        ops = src + '.ops'
+        op = 'publish' if way == 'thread' else 'publish_reactor'
+        if name in self.agents:
+            params = {'n': n, 'kind': kind}
+            if way == 'reactor':
+                params['batch'] = self.batch[kind]
+            call = self.sess.call(ops, 'start', op, params)
         else:
-            mode = variant.split('-')[1]
             call = self.sess.call(src + '.publish', f'{src}.feeds.{kind}', n,
-                                  kind, self.batch[kind], self.feed_encoded[kind], mode)
+                                  kind, self.batch[kind], self.feed_encoded[kind], way)
         yield done
         started = yield call
-        if variant.startswith('agent'):
+        if name in self.agents:
             check_reply(started, f'start {variant}')
-            op = 'publish' if variant == 'agent-thread' else 'publish_reactor'
             r = yield self.sess.call(ops, 'wait', op, {}, 30)
             if not check_reply(r, f'wait {op}').get('success'):
                 raise RuntimeError(f'{op} failed: {r}')

@@ -184,7 +184,7 @@ def _slope(xs, ys):
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else 0.
 
 
-def _db_count(server, db):
+def db_count(server, db):
     """Points (field values) stored in ``db``."""
     res = server.query('SELECT count(*) FROM /.*/', db)
     total = 0
@@ -266,7 +266,7 @@ def bench_e2e(seconds=60., feeds=10, fields=50, rate=200., sample_every=5.,
         _wait('the publisher to write everything', settled, 120)
         time.sleep(2.)      # the fakers' last buffered messages
         final = _wait('the publisher to write everything', settled, 120)
-        in_db = _db_count(server, 'bench')
+        in_db = db_count(server, 'bench')
 
         steady = samples[1:] or samples          # the first sample includes start-up
         waiting = [s[2] + s[3] * rate * fields for s in steady]   # a message: 1 s of a feed

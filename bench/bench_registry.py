@@ -71,8 +71,9 @@ class Poller:
         return reply['args'][0][2].get('data'), t
 
 
-def sim_addresses(root, n):
-    return [f'{root}.sim-{i:03d}' for i in range(n)]
+def sim_addresses(root, n, instance='sim'):
+    """Addresses of the agents simulated by simulator ``instance``."""
+    return [f'{root}.{instance}-{i:03d}' for i in range(n)]
 
 
 def measure_steady(poller, meters, addresses, seconds):

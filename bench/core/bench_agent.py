@@ -9,14 +9,15 @@ Operations:
     noop             Task (blocking, the default) that returns at once.
     noop_reactor     The same Task with blocking=False (runs in the reactor).
     publish          Task (blocking: runs in a worker thread) that publishes
-                     ``n`` messages of ``kind`` ('large' or 'small') to the
+                     ``n`` messages of ``kind`` ('large', 'small' or 'wide') to the
                      recorded feed of that name as fast as it can.
     publish_reactor  Task (blocking=False: runs in the reactor) doing the same
                      with :func:`payloads.pump` (yields to the reactor every
                      ``batch`` messages), exactly as the raw peer does.
 
 It imports nothing beyond what an agent needs, so its resident memory is
-the runtime's.
+the runtime's. It runs unchanged on the released ocs 0.12.1
+(bench/compare_ocs012.py starts it with that venv's interpreter).
 """
 from ocs import ocs_agent, site_config
 
@@ -27,7 +28,7 @@ class BenchAgent:
     def __init__(self, agent):
         self.agent = agent
         self.log = agent.log
-        for kind in payloads.KINDS:
+        for kind in payloads.ALL_KINDS:
             agent.register_feed(kind, record=True, buffer_time=0)
 
     def noop(self, session, params):
@@ -35,7 +36,7 @@ class BenchAgent:
         return True, 'noop'
 
     @ocs_agent.param('n', type=int)
-    @ocs_agent.param('kind', choices=list(payloads.KINDS))
+    @ocs_agent.param('kind', choices=list(payloads.ALL_KINDS))
     def publish(self, session, params):
         """Publish n messages from this worker thread."""
         msg = payloads.user_message(params['kind'])
@@ -44,7 +45,7 @@ class BenchAgent:
         return True, f"published {params['n']}"
 
     @ocs_agent.param('n', type=int)
-    @ocs_agent.param('kind', choices=list(payloads.KINDS))
+    @ocs_agent.param('kind', choices=list(payloads.ALL_KINDS))
     @ocs_agent.param('batch', type=int, default=1)
     def publish_reactor(self, session, params):
         """Publish n messages from the reactor."""

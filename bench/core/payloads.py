@@ -10,8 +10,11 @@ from twisted.internet import reactor
 from twisted.internet.defer import inlineCallbacks
 from twisted.internet.task import deferLater
 
-#: Feed names used by the bench agent (recorded feeds, buffer_time 0).
+#: Feed names used by bench/bench_core.py (recorded feeds, buffer_time 0).
 KINDS = ('large', 'small')
+#: Every feed the bench agent registers: also 'wide', one sample of 100
+#: fields (bench/compare_ocs012.py).
+ALL_KINDS = KINDS + ('wide',)
 #: Fields x samples of the large message.
 LARGE_FIELDS = 100
 LARGE_SAMPLES = 100
@@ -27,7 +30,10 @@ def user_message(kind):
         return {'block_name': 'blk', 'timestamps': ts, 'data': data}
     if kind == 'small':
         return {'block_name': 'blk', 'timestamp': T0, 'data': {'value': 1.5}}
-    raise ValueError(f"unknown payload kind {kind!r}; expected one of {KINDS}")
+    if kind == 'wide':
+        return {'block_name': 'blk', 'timestamp': T0,
+                'data': {f'field_{j:03d}': j + 0.5 for j in range(LARGE_FIELDS)}}
+    raise ValueError(f"unknown payload kind {kind!r}; expected one of {ALL_KINDS}")
 
 
 def wire_message(kind):
