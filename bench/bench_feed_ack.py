@@ -6,7 +6,7 @@ round trip), so messages sent into a silently dead connection are sent again
 after rejoining (see ``tests/test_multihost_netns.py``). This bench measures
 the price: a real OCSAgent, on a real Crossbar started here, publishes small
 messages from the reactor (yielding every 20 messages), alternately through
-``OCSAgent._publish_now`` ("tracked") and through a bare
+``FeedDelivery.deliver`` ("tracked") and through a bare
 ``ApplicationSession.publish`` without acknowledgement ("plain", what the
 agent did before), several rounds each. A round ends when the router has
 acknowledged a sentinel published after the N messages (it handles one
@@ -48,13 +48,13 @@ def _one_round(agent, feed, tracked, n):
     t0, c0 = time.perf_counter(), time.process_time()
     for i in range(n):
         if tracked:
-            agent._publish_now(item)
+            agent.feed_delivery.deliver(*item)
         else:
             agent.publish(feed.address, payload)
         if i % BATCH == BATCH - 1:
             yield _tick()
     yield agent.publish(feed.address, payload, options=PublishOptions(acknowledge=True))
-    while agent._in_flight:
+    while agent.feed_delivery.unconfirmed:
         yield deferLater(reactor, 0.001, lambda: None)
     return n / (time.perf_counter() - t0), 1e6 * (time.process_time() - c0) / n
 
@@ -114,7 +114,7 @@ def main(n, rounds):
     med = {m: (statistics.median(r for r, _ in v), statistics.median(c for _, c in v))
            for m, v in results.items()}
     t, p = med['tracked'], med['plain']
-    print(f"tracked (OCSAgent._publish_now): {t[0]:9.0f} msg/s  {t[1]:6.1f} us CPU/msg")
+    print(f"tracked (FeedDelivery.deliver):  {t[0]:9.0f} msg/s  {t[1]:6.1f} us CPU/msg")
     print(f"plain (publish, no ack):         {p[0]:9.0f} msg/s  {p[1]:6.1f} us CPU/msg")
     print(f"ratio tracked/plain: rate {t[0] / p[0]:.3f}  CPU/msg {t[1] / p[1]:.3f}")
 

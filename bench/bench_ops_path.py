@@ -73,8 +73,8 @@ def main(argv=None):
     replies = []
 
     def ops_pair():
-        replies[:] = [agent._ops_handler('start', 'noop_reactor', {}),
-                      agent._ops_handler('wait', 'noop_reactor', {})]
+        replies[:] = [agent.op_driver.handle_call('start', 'noop_reactor', {}),
+                      agent.op_driver.handle_call('wait', 'noop_reactor', {})]
     ops_pair()
     if [r[0] for r in replies] != [0, 0] or replies[1][2]['status'] != 'done':
         raise SystemExit(f'bench_ops_path: unexpected replies {replies}')

@@ -21,7 +21,7 @@ def agent():
     a.register_feed('data')
     a.register_feed('heartbeat', max_messages=1)  # as the first join does
     a.realm_joined = True
-    a._outbox_open = True
+    a.feed_delivery.open_outbox()            # as the first join does
     a.sent = []
 
     def publish(topic, payload, options=None):
@@ -41,7 +41,7 @@ def test_heartbeat_does_not_take_the_slot_from_a_feed_message(agent):
     agent.feeds['data'].publish_message({'x': 1})
     assert asks(agent) == [('heartbeat', False), ('data', True)]
     agent.sent[1][1].callback(None)
-    assert not agent._in_flight
+    assert agent.feed_delivery.unconfirmed == 0
 
 
 def test_heartbeat_confirms_messages_left_waiting(agent):
@@ -49,11 +49,11 @@ def test_heartbeat_confirms_messages_left_waiting(agent):
     data.publish_message({'x': 1})
     data.publish_message({'x': 2})           # sent while the first ack is awaited
     agent.sent[0][1].callback(None)
-    assert len(agent._in_flight) == 1        # the second is not confirmed yet
+    assert agent.feed_delivery.unconfirmed == 1   # the second is not confirmed yet
     agent.feeds['heartbeat'].publish_message({'op': 1})
     assert asks(agent) == [('data', True), ('data', False), ('heartbeat', True)]
     agent.sent[2][1].callback(None)
-    assert not agent._in_flight
+    assert agent.feed_delivery.unconfirmed == 0
 
 
 def test_lost_router_requeues_only_unconfirmed(agent):
@@ -61,8 +61,8 @@ def test_lost_router_requeues_only_unconfirmed(agent):
     data.publish_message({'x': 1})
     agent.sent[0][1].callback(None)
     data.publish_message({'x': 2})
-    agent._lost_router()
-    assert [item[1] for item in agent.outbox._items] == [{'x': 2}]
+    agent.onDisconnect()
+    assert [item[1] for item in agent.outbox] == [{'x': 2}]
 
 
 def test_sample_over_the_router_limit_is_refused_at_publish(agent):

@@ -74,7 +74,7 @@ class Feed:
             :attr:`messages`.
     """
 
-    def __init__(self, agent, feed_name, record=False, agg_params={},
+    def __init__(self, agent, feed_name, record=False, agg_params=None,
                  buffer_time=0, max_messages=0):
         verify_feed_name(feed_name)
         self.agent = agent
@@ -168,7 +168,9 @@ class Feed:
             self._send(part)
 
     def _send(self, message):
-        self.agent._publish_feed_event(self, message)
+        # Heartbeats that cannot go now are not kept for later.
+        self.agent.feed_delivery.deliver(self.address, message, self.encoded(),
+                                         keep=self.feed_name != 'heartbeat')
 
     # -- checks kept as static methods for API compatibility ---------------
     verify_data_field_string = staticmethod(verify_data_field_string)

@@ -18,6 +18,10 @@ class Outbox:
     def __len__(self):
         return len(self._items)
 
+    def __iter__(self):
+        """The kept publications, oldest first."""
+        return iter(list(self._items))
+
     def put(self, item):
         """Store one publication; returns True if an old one was dropped."""
         self._items.append(item)

@@ -105,7 +105,7 @@ class AgentRunner:
         # SIGINT (as sent by HostManager and test harnesses) stops the agent.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         reactor.run()
-        code = self.exit_code or getattr(session, '_exit_code', 0)
+        code = self.exit_code or getattr(session, 'exit_code', 0)
         if code:
             sys.exit(code)
 
