@@ -7,8 +7,8 @@ timestamp, the usual spacing of its samples and the usual step from one
 message to the next; a message that starts more than ``factor`` times the
 larger of these (and more than ``min_gap`` seconds) after the last sample
 is a gap, counted with an estimate of the samples in it (its length over
-the sample spacing), and logged. A publisher that paused shows as a gap
-too.
+the sample spacing), and logged (the first 10 of a feed, then every
+100th). A publisher that paused shows as a gap too.
 
 The last timestamps can be saved to and loaded from a JSON file, so that
 the time an Aggregator was down is seen when it starts again.
@@ -85,13 +85,15 @@ class FeedGaps:
                 continue
             last, spacing, usual = state
             step = lo - last
+            # Only once the usual step between messages is known (bursts:
+            # samples close together, messages far apart).
             ref = max(spacing or 0., usual or 0.)
-            gap = ref > 0 and step > self.min_gap and step > self.factor * ref
+            gap = usual is not None and step > self.min_gap and step > self.factor * ref
             if gap and report:
                 self._gap(address, str(name), last, lo, spacing or usual)
             state[0] = max(last, hi)
-            if step > 0 and not gap:
-                state[2] = step
+            if step > 0:
+                state[2] = step     # a regular cadence of long steps is no gap
             if inner:
                 state[1] = inner
             elif step > 0 and not gap:
@@ -111,6 +113,8 @@ class FeedGaps:
         f['last'] = {'block': block, 'from': t0, 'to': t1, 'seconds': seconds,
                      'spacing': spacing, 'samples_estimate': missed,
                      'seen': self.clock()}
+        if f['count'] > 10 and f['count'] % 100:
+            return      # a feed that often pauses: not every gap is logged
         self.log.warn("{address} block {block}: no samples for {seconds:.2f} s "
                       "({t0:.3f} -> {t1:.3f}); about {missed} samples at {spacing:.4g} s "
                       "were not received (the Aggregator was not recording, or "
