@@ -170,12 +170,12 @@ def test_delay_task_needs_password_then_runs_with_progress(panel, ocs_router):
     panel.open('#/agent/observatory.faker1')
     page = panel.page
     card = panel.op('delay_task')
-    card.locator('input[name=delay]').fill('2.5')
+    card.locator('input[name=delay]').fill('4')
     assert card.locator('.badge:has-text("level 2")').count() == 1
     # No password: the agent refuses, and its reply shows next to the op.
     card.locator('button.start').click()
     refusal = card.locator('.op-error').inner_text()
-    _, direct, _ = _ops(ocs_router, 'faker1', 'start', 'delay_task', {'delay': 2.5})
+    _, direct, _ = _ops(ocs_router, 'faker1', 'start', 'delay_task', {'delay': 4})
     assert refusal == direct and 'level' in refusal.lower()
     panel.shot('delay-task-refused')
 
@@ -192,7 +192,7 @@ def test_delay_task_needs_password_then_runs_with_progress(panel, ocs_router):
     assert 'requested_delay' in card.locator('.data').inner_text()
     _, _, session = _ops(ocs_router, 'faker1', 'status', 'delay_task')
     assert session['status'] == 'done' and session['success'] is True
-    assert session['data']['requested_delay'] == 2.5
+    assert session['data']['requested_delay'] == 4
     panel.shot('delay-task-done')
 
 

@@ -52,7 +52,7 @@ def main(out=OUT):
                 card = page.locator('section.op[data-op=delay_task]')
                 card.locator('input[name=delay]').fill('20')
                 card.locator('button.start').click()
-                page.locator('section.plot .block[data-block=temps]').wait_for()
+                page.locator('section.plot .block[data-block=temps]').wait_for(timeout=90000)
                 time.sleep(8)       # some seconds of data in the plot, progress under way
                 page.screenshot(path=str(out))
                 browser.close()
