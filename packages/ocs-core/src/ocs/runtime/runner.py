@@ -18,7 +18,7 @@ from ocs.runtime.wire import preferred_serializers
 
 __all__ = ['AgentRunner', 'init_site_agent']
 
-log = logs.get_logger(__name__)
+log = logs.TxaioStyleLogger(__name__)
 
 #: Reconnection back-off: first retry after 0.5 s, growing by 1.5x to at
 #: most 3 s, plus up to RETRY_JITTER_S at random.
@@ -84,7 +84,7 @@ class AgentRunner:
         try:
             endpoint, serializers = _endpoint(self.url), preferred_serializers()
         except ValueError as e:
-            log.error(f'cannot start the agent: {e}')
+            log.error('cannot start the agent: {err}', err=str(e))
             raise SystemExit(f'ocs agent: {e}') from None
         factory = WampWebSocketClientFactory(factory_fn, url=self.url, serializers=serializers)
         factory.setProtocolOptions(autoPingInterval=10, autoPingTimeout=5)
@@ -142,14 +142,15 @@ class AgentRunner:
                 limit = f'giving up after {self.crossbar_timeout:g} s'
             else:
                 limit = 'retrying forever'
-            log.warning(f'router not reachable at {self.url}; retrying ({limit})')
+            log.warning('router not reachable at {url}; retrying ({limit})', url=self.url,
+                        limit=limit)
         if ever_joined and self.crossbar_timeout > 0 and away > self.crossbar_timeout:
             self._give_up(away)
 
     def _give_up(self, away):
-        log.error(f'no router at {self.url} for {away:.0f} s (--crossbar-timeout '
-                  f'{self.crossbar_timeout:g}); exiting. Is the router running? '
-                  f'Use --crossbar-timeout 0 to wait forever.')
+        log.error('no router at {url} for {away:.0f} s (--crossbar-timeout {limit:g}); '
+                  'exiting. Is the router running? Use --crossbar-timeout 0 to wait '
+                  'forever.', url=self.url, away=away, limit=self.crossbar_timeout)
         self.exit_code = 2
         if reactor.running:
             reactor.stop()
