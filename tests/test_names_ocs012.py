@@ -1,7 +1,8 @@
 """Name-level compatibility with the released ocs 0.12.1.
 
 Every name that 0.12.1's modules define (private helpers included, and the
-public methods of their classes) must exist in ours, and every callable must
+public methods of their classes) must exist in ours, a value must have the
+same type (a dict stays a dict), and every callable must
 accept every call that 0.12.1's signature accepts: the same positional order
 and names, the same keyword names, a default wherever 0.12.1 has one, and any
 extra parameter of ours optional.
@@ -152,6 +153,10 @@ def compare(old_all, new_all):
             if nd is None:
                 out.append((mod, name, f'missing ({od["kind"]})'))
                 continue
+            if od['kind'] == 'value' and (nd['kind'] != 'value' or nd['type'] != od['type']):
+                out.append((mod, name, f"is a {nd.get('type') or nd['kind']}, "
+                                       f"0.12.1: {od['type']}"))
+                continue
             if od['kind'] in ('class', 'function'):
                 if nd['kind'] not in ('class', 'function'):
                     out.append((mod, name, f'is a {nd["kind"]}, 0.12.1: {od["kind"]}'))
@@ -211,3 +216,15 @@ def test_signature_check_catches_incompatibilities():
     assert signature_problems(old, old + [['c', 'KEYWORD_ONLY', False]])
     assert signature_problems(old, [['args', 'VAR_POSITIONAL', False],
                                     ['kw', 'VAR_KEYWORD', False]]) == []
+
+
+def test_value_check_catches_a_changed_type():
+    def names(**kw):
+        all_ = {mod: {'names': {}} for mod in MODULES}
+        all_['ocs.access']['names'] = kw
+        return all_
+    old = names(HASHFUNCS={'kind': 'value', 'type': 'dict'})
+    assert compare(old, old) == []
+    assert compare(old, names(HASHFUNCS={'kind': 'value', 'type': 'tuple'})) == [
+        ('ocs.access', 'HASHFUNCS', 'is a tuple, 0.12.1: dict')]
+    assert compare(old, names(HASHFUNCS={'kind': 'function', 'sig': [], 'module': 'ocs.x'}))

@@ -67,6 +67,15 @@ case('scope_check', lambda: a.AccessPasswordItem(agent_class='Fake*').get_scope_
     a.AgentSpec('f1', 'FakeDataAgent')))
 case('scope_eq', lambda: a.GrantConfigItem(cred_level=1, instance_id='x').get_scope_spec()
      == a.ScopeSpec(instance_id='x'))
+case('hashfuncs_keys', lambda: sorted(a.HASHFUNCS))
+case('hashfuncs_type', lambda: type(a.HASHFUNCS).__name__)
+case('hashfuncs_in', lambda: ['md5' in a.HASHFUNCS, 'blocked' in a.HASHFUNCS, 'x' in a.HASHFUNCS])
+case('hashfuncs_md5', lambda: a.HASHFUNCS['md5']('abc'))
+case('hashfuncs_none', lambda: a.HASHFUNCS['none']('abc'))
+case('hashfuncs_blocked', lambda: a.HASHFUNCS['blocked']('abc'))
+case('hashfuncs_unknown', lambda: a.HASHFUNCS['bogus'])
+case('hashfuncs_same', lambda: [a.HASHFUNCS['md5'] is a._hashfunc_short_md5,
+                                a.HASHFUNCS['none'] is a._hashfunc_no_hash])
 case('ocs_client', lambda: [a.ocs_client.__name__, hasattr(a.ocs_client, 'OCSClient')])
 print(json.dumps(out, sort_keys=True))
 '''
@@ -79,6 +88,9 @@ DELIBERATE = {
     **{f'{kind}_md5_900150983cd24fb0_3': "a password that is not a str matches no "
        "hashed value (0.12.1: AttributeError inside the agent's check)"
        for kind in ('check', 'check_kw')},
+    'hashfuncs_keys': "'sha256' is one of them here",
+    'hashfuncs_blocked': "the 'blocked' function raises ValueError (0.12.1's returns a "
+                         "ValueError object, which then fails as a HashedPass value)",
     **{f'fromval_sha256_{j}': "'sha256' (salted) is known here (a password that is "
        "not a str: ValueError); 0.12.1: KeyError for any password" for j in range(4)},
 }

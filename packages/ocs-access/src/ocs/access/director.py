@@ -31,7 +31,7 @@ import yaml
 from ._validate import check_mapping, get_bool, get_choice, get_str, \
     warn_if_shared
 from .errors import AccessConfigError
-from .hashing import HASH_NAMES, HASHFUNCS, HashedPass, hash_password, \
+from .hashing import HASH_NAMES, CONFIG_HASHES, HashedPass, hash_password, \
     random_password
 from .levels import CredLevel, to_cred_level
 from .passwords import AccessPasswordItem, parse_password_item
@@ -187,7 +187,7 @@ def _parse_block(data, where):
         raise AccessConfigError(
             f'password must be a string or a {{hash, value}} mapping, got '
             f'{type(pw).__name__}', where)
-    hashfunc = get_choice(data, 'hash', where, HASHFUNCS, 'md5')
+    hashfunc = get_choice(data, 'hash', where, CONFIG_HASHES, 'md5')
     grants = _get_list(data, 'grants', where)
     if not grants:
         raise AccessConfigError('grants must list at least one entry', where)
@@ -243,9 +243,9 @@ def director_parse_config(config):
     cfg = AccessDirectorConfig(
         passwords_block_default_hashfunc=get_choice(
             config, 'passwords_block_default_hashfunc', 'top level',
-            HASHFUNCS, 'none'),
+            CONFIG_HASHES, 'none'),
         distrib_hashfunc=get_choice(config, 'distrib_hashfunc', 'top level',
-                                    HASHFUNCS, 'md5'))
+                                    CONFIG_HASHES, 'md5'))
     for i, entry in enumerate(_get_list(config, 'passwords', 'top level')):
         cfg.passwords.append(parse_password_item(entry, f'passwords[{i}]'))
     blocks = {}

@@ -26,9 +26,9 @@ import string
 from dataclasses import dataclass
 
 #: Hash functions that can hash a password (usable in config files).
-HASHFUNCS = ('none', 'md5', 'sha256')
+CONFIG_HASHES = ('none', 'md5', 'sha256')
 #: Every value accepted in HashedPass.hash.
-HASH_NAMES = HASHFUNCS + ('blocked',)
+HASH_NAMES = CONFIG_HASHES + ('blocked',)
 
 _SALT_BYTES = 8
 
@@ -71,7 +71,7 @@ def hash_password(password, hashfunc='md5', salt=None):
             raise ValueError("a sha256 salt must not contain '$'")
         return HashedPass('sha256', _sha256_salted(password, salt))
     raise ValueError(f'unknown hash function {hashfunc!r} (expected one of '
-                     f'{", ".join(HASHFUNCS)})')
+                     f'{", ".join(CONFIG_HASHES)})')
 
 
 def random_password(length=16):
@@ -103,6 +103,27 @@ def _hashfunc_short_md5(x):
         raise AttributeError(f'a password to hash must be a str, not '
                              f'{type(x).__name__}')
     return _md5_short(x)
+
+
+def _hashfunc_blocked(x):
+    """The ``blocked`` hash function: there is nothing to hash.
+
+    Raises:
+        ValueError: always (0.12.1's returns a ValueError instead).
+    """
+    raise ValueError("the 'blocked' hash matches no password; there is nothing "
+                     "to hash (use HashedPass.create_blocked())")
+
+
+def _hashfunc_sha256(x):
+    """The ``sha256`` hash function: ``'<random salt>$<hexdigest>'``."""
+    return hash_password(x, 'sha256').value
+
+
+#: Hash function by name: clear text -> HashedPass value (as 0.12.1's
+#: dict; ``sha256`` added).
+HASHFUNCS = {'none': _hashfunc_no_hash, 'blocked': _hashfunc_blocked,
+             'md5': _hashfunc_short_md5, 'sha256': _hashfunc_sha256}
 
 
 class UnknownHashError(KeyError, ValueError):
@@ -188,7 +209,7 @@ class HashedPass:
             raise ValueError("a 'blocked' HashedPass has no password to hash; "
                              "use HashedPass.create_blocked()")
         raise UnknownHashError(f'unknown hash function {hash!r} (expected one '
-                               f'of {", ".join(HASHFUNCS)})')
+                               f'of {", ".join(CONFIG_HASHES)})')
 
     @property
     def is_free(self):
