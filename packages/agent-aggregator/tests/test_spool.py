@@ -91,15 +91,60 @@ def test_release_deletes_whole_segments_oldest_first(tmp_path):
         sp.append(msg(k, n=3), feed())
     n_seg = len(segments(sp.folder))
     assert n_seg >= 3
-    firsts = [s.max_seq for s in sp.segments]
-    sp.release(firsts[0])                       # nothing: the first's last is needed
+    tops = [max(a[2] for a in s.addresses.values()) for s in sp.segments]
+    assert sp.release({}, -1) == (0, 0)         # nothing taken from the queue yet
+    A = feed()['address']
+    assert sp.release({A: tops[0]}, 11) == (0, 0)    # the first's last is needed
     assert len(segments(sp.folder)) == n_seg
-    sp.release(firsts[1] + 1)                   # the first two go
+    assert sp.release({A: tops[1] + 1}, 11)[0] == 2  # the first two go
     assert len(segments(sp.folder)) == n_seg - 2
-    sp.release(12)                              # all, the open one too
+    sp.release({}, 11)                          # all in files: all go, the open one too
     assert segments(sp.folder) == []
     assert sp.append(msg(12), feed()) == 12     # and a new one starts
     assert len(segments(sp.folder)) == 1
+
+
+def test_oldest_segment_held_by_a_few_records_is_compacted(tmp_path):
+    """A slow feed's one message keeps the first segment: it is copied to
+    the open segment, the rest of the old one dropped; a start finds it
+    once, in seq order."""
+    sp = FeedSpool(tmp_path / 'sp', segment_bytes=2000).open()
+    slow = feed(name='slow')
+    s_seq = sp.append(message('s', [T0], y=[1.0]), slow)
+    for k in range(40):
+        sp.append(msg(k, n=3), feed())
+    n_seg = len(segments(sp.folder))
+    assert n_seg >= 4
+    lows = {slow['address']: s_seq}             # the fast feed: all in files
+    assert sp.would_drop(lows, 40)
+    deleted, compacted = sp.release(lows, 40)
+    assert compacted == 1 and deleted == n_seg - 1   # all but the open one
+    assert len(segments(sp.folder)) == 1        # the open one, with the copy
+    in_open = sp.segments[0].records
+    assert in_open < 41 // (n_seg - 1) + 2
+    sp.append(msg(40), feed())
+    sp.close()
+    again = FeedSpool(tmp_path / 'sp').open()
+    recs, _ = again.take_recovered()
+    seqs = [r[0] for r in recs]
+    assert seqs[0] == s_seq and seqs[-1] == 41 and seqs == sorted(set(seqs))
+    assert len(seqs) == in_open + 1
+    assert recs[0][2] == slow and again.next_seq == 42
+
+
+def test_compaction_cut_short_leaves_no_duplicate(tmp_path):
+    sp = FeedSpool(tmp_path / 'sp', segment_bytes=2000).open()
+    slow = feed(name='slow')
+    sp.append(message('s', [T0], y=[1.0]), slow)
+    for k in range(40):
+        sp.append(msg(k, n=3), feed())
+    first = os.path.join(sp.folder, segments(sp.folder)[0])
+    keep = open(first, 'rb').read()
+    sp.release({slow['address']: 0}, 40)
+    sp.close()
+    open(first, 'wb').write(keep)               # killed before the old one was deleted
+    recs, _ = FeedSpool(tmp_path / 'sp').open().take_recovered()
+    assert [r[0] for r in recs].count(0) == 1
 
 
 def test_unencodable_message_is_counted_not_fatal(tmp_path):
@@ -110,8 +155,8 @@ def test_unencodable_message_is_counted_not_fatal(tmp_path):
 
 
 # The Aggregator with its spool -------------------------------------------
-def make(tmp_path, clock, **kw):
-    sp = FeedSpool(tmp_path / 'spool', clock=clock).open()
+def make(tmp_path, clock, segment_bytes=64 << 20, **kw):
+    sp = FeedSpool(tmp_path / 'spool', clock=clock, segment_bytes=segment_bytes).open()
     q = SpooledQueue(spool=sp)
     agg = SpooledAggregator(q, 3600, str(tmp_path / 'hk'), spool=sp, clock=clock,
                             frame_length=10, **kw)
@@ -262,3 +307,29 @@ def test_gap_while_down_is_reported(tmp_path):
     assert g['count'] == 1 and g['samples_estimate'] == 500
     last = g['by_feed']['observatory.faker1.feeds.temps']['last']
     assert abs(last['seconds'] - 5.01) < 1e-6 and last['block'] == 'temps'
+
+
+def test_slow_feed_does_not_keep_a_fast_one_on_disk(tmp_path):
+    """A slow feed (frame_length 100 s) and a fast one (10 s): as the fast
+    one's frames are written, the segments are compacted, so the spool holds
+    about the fast feed's current frame and the slow feed's data; after a
+    kill every sample is in the files once."""
+    clock = Clock(T0)
+    q, sp, agg = make(tmp_path, clock, segment_bytes=4000)
+    slow = feed(name='slow', frame_length=100)
+    for k in range(0, 600, 5):                   # 60 s of both feeds
+        q.put((msg(k, 5), feed()))
+        if k % 50 == 0:
+            q.put((message('s', [T0 + k * 0.01], y=[float(k)]), slow))
+        clock.advance(0.5)
+        agg.run_once()
+    st = sp.stats()
+    assert st['compacted_segments'] > 0
+    assert st['bytes'] < 40000, st              # 120 fast messages: ~100 kB
+    kill(agg, sp)
+    q2, sp2, agg2 = make(tmp_path, clock)
+    agg2.close()
+    t, v = recorded(tmp_path)
+    assert v == [float(k) for k in range(600)]
+    got = read_archive(tmp_path / 'hk')
+    assert list(got['observatory.faker1.feeds.slow.y'][1]) == [float(k) for k in range(0, 600, 50)]

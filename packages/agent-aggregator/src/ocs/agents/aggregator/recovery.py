@@ -6,7 +6,7 @@ start.
 :class:`SpooledAggregator` follows each message into its provider's
 buffer and into the data frame that holds it; just before a frame is
 written to a .g3 file, a mark names the file, the offset and the messages
-in it. The spool is released up to the oldest message not yet in a file.
+in it. The spool drops what is in a file (see :meth:`FeedSpool.release`).
 
 On start, what an earlier run left in the spool is replayed, in arrival
 order, before any new data: a message is skipped if a mark shows its frame
@@ -247,27 +247,31 @@ class SpooledAggregator(Aggregator):
         else:
             self.spool.mark(path, offset, nbytes)
 
-    def low_water(self):
-        """The lowest seq not yet in a file."""
+    def needed(self):
+        """What the spool must keep: ``(lows, taken)`` for
+        :meth:`FeedSpool.release` (per feed address, the lowest seq not
+        yet in a file; the last seq taken from the queue)."""
         live = {id(p[4]) for p in self.writer.pending}
         self._frames = {k: v for k, v in self._frames.items() if k in live}
-        lows = [h[0] for h in self._held.values()]
-        lows += [v[2] for v in self._frames.values()]
-        lows.append(self._drained_hi + 1)
-        return min(lows)
+        lows = {}
+        for prov, (first, _) in self._held.items():
+            lows[prov.address] = min(first, lows.get(prov.address, first))
+        for _, address, first, _ in self._frames.values():
+            lows[address] = min(first, lows.get(address, first))
+        return lows, self._drained_hi
 
     def _release(self):
         if self.spool is None:
             return
-        low = self.low_water()
-        if self.spool.releasable(low):
+        lows, taken = self.needed()
+        if self.spool.would_drop(lows, taken):
             # Keep the last timestamps of what leaves the spool.
             try:
                 self.gaps.save(self._last_seen_path())
             except OSError as e:
                 self.log.error("Cannot save the last feed timestamps to {path}: "
                                "{err}", path=self._last_seen_path(), err=str(e))
-            self.spool.release(low)
+            self.spool.release(lows, taken)
         self.spool.sync()
 
     def run_once(self):

@@ -5,8 +5,8 @@ A folder of segment files (``<number>.spool``), each starting with
 :data:`MAGIC` and holding records: a length and a CRC-32 (``<II``), then a
 MessagePack payload. Two kinds of record:
 
-- data ``[0, seq, message, feed]``: a feed message as received, numbered
-  in arrival order (``seq`` grows across runs);
+- data ``[0, seq, address, message, feed]``: a feed message as received,
+  numbered in arrival order (``seq`` grows across runs);
 - mark ``[1, path, offset, length, address, seq_hi]``: written just before
   a frame is written into a .g3 file, at ``offset`` (``length`` bytes).
   For a data frame, ``address`` and ``seq_hi`` say which messages it holds:
@@ -14,9 +14,15 @@ MessagePack payload. Two kinds of record:
 
 A record goes to the kernel with one ``write`` as it arrives, so a killed
 process loses nothing; :meth:`FeedSpool.sync` bounds what a power cut can
-lose. The owner tells :meth:`FeedSpool.release` the lowest ``seq`` still
-needed; whole segments below it are deleted, oldest first (a mark covers
-only earlier records, so it never outlives a record it speaks for).
+lose. The owner tells :meth:`FeedSpool.release` which messages are still
+needed (not yet in a file): per feed address, the lowest seq still needed,
+and the last seq taken from the queue. Segments are deleted oldest first
+when none of their messages is needed; an oldest segment still needed by
+a few messages (at most :data:`COMPACT_FRACTION` of its bytes) is
+compacted: those records are copied, as they are, to the open segment and
+the old one deleted. A mark covers only earlier records, and the oldest
+segment's marks only records in it, so a mark never outlives a record it
+speaks for.
 
 On start, :meth:`FeedSpool.open` reads what an earlier run left: a record
 cut short by a kill (or damaged) is skipped, counted and logged; the
@@ -41,16 +47,44 @@ _NAME = re.compile(r'^(\d{12})\.spool$')
 
 DATA, MARK = 0, 1
 
+#: An oldest segment whose needed records take at most this fraction of
+#: its bytes is compacted.
+COMPACT_FRACTION = 0.25
+
+_NEVER = float('inf')
+
+
+def _needed(address, seq, lows, taken):
+    """True if message ``seq`` of ``address`` is not in a file yet."""
+    return seq > taken or seq >= lows.get(address, _NEVER)
+
 
 class Segment:
-    """One segment file: its number, size, data records and highest seq."""
-    __slots__ = ('number', 'size', 'records', 'max_seq')
+    """One segment file: its number, size and data records, with, per
+    feed address, ``[records, bytes, highest seq]``."""
+    __slots__ = ('number', 'size', 'records', 'addresses')
 
-    def __init__(self, number, size=0, records=0, max_seq=-1):
+    def __init__(self, number, size=0):
         self.number = number
         self.size = size
-        self.records = records
-        self.max_seq = max_seq
+        self.records = 0
+        self.addresses = {}
+
+    def add(self, address, seq, nbytes):
+        a = self.addresses.get(address)
+        if a is None:
+            self.addresses[address] = [1, nbytes, seq]
+        else:
+            a[0] += 1
+            a[1] += nbytes
+            if seq > a[2]:
+                a[2] = seq
+        self.records += 1
+
+    def needed_bytes(self, lows, taken):
+        """Bytes of the feeds that may still need a record of this segment."""
+        return sum(b for a, (_, b, top) in self.addresses.items()
+                   if _needed(a, top, lows, taken))
 
 
 class FeedSpool:
@@ -94,6 +128,7 @@ class FeedSpool:
         self.appended = 0
         self.not_spooled = 0
         self.deleted_segments = 0
+        self.compacted_segments = 0
         self.last_error = None
         self.last_sync = None
         self._fd = None
@@ -164,7 +199,7 @@ class FeedSpool:
                 if zlib.crc32(payload) != crc:
                     raise ValueError('checksum mismatch')
                 rec = msgpack.unpackb(payload, raw=False, strict_map_key=False)
-                self._take(rec, seg)
+                self._take(rec, seg, end - pos)
             except Exception as e:
                 self._torn(path, pos, end - pos, 'damaged record: %s' % e)
                 if end == n:
@@ -179,13 +214,12 @@ class FeedSpool:
             seg.size = cut
         self.segments.append(seg)
 
-    def _take(self, rec, seg):
+    def _take(self, rec, seg, nbytes):
         kind = rec[0]
         if kind == DATA:
-            _, seq, message, feed = rec
+            _, seq, address, message, feed = rec
             self.recovered.append((seq, message, feed))
-            seg.records += 1
-            seg.max_seq = max(seg.max_seq, seq)
+            seg.add(address, seq, nbytes)
             self.next_seq = max(self.next_seq, seq + 1)
         elif kind == MARK:
             _, path, offset, length, address, seq_hi = rec
@@ -201,9 +235,15 @@ class FeedSpool:
                       nbytes=nbytes, why=why)
 
     def take_recovered(self):
-        """Returns ``(records, marks)`` found by :meth:`open` and forgets
-        them."""
-        out = (self.recovered, self.marks)
+        """Returns ``(records, marks)`` found by :meth:`open`, records in
+        seq order (a record found twice, after a compaction cut short,
+        once), and forgets them."""
+        records, seen = [], set()
+        for rec in sorted(self.recovered, key=lambda r: r[0]):
+            if rec[0] not in seen:
+                seen.add(rec[0])
+                records.append(rec)
+        out = (records, self.marks)
         self.recovered, self.marks = [], []
         return out
 
@@ -215,19 +255,19 @@ class FeedSpool:
             if self._closed:
                 return None
             seq = self.next_seq
+            address = _address(feed)
             try:
-                payload = self._packer.pack([DATA, seq, message, feed])
+                payload = self._packer.pack([DATA, seq, address, message, feed])
             except Exception as e:
                 self._packer = msgpack.Packer(use_bin_type=True)
                 self._fail("cannot encode a message of %s: %s"
                            % (_address(feed), e))
                 return None
-            if not self._write(payload):
+            nbytes = self._write(payload)
+            if not nbytes:
                 return None
             self.next_seq = seq + 1
-            seg = self._open_seg
-            seg.records += 1
-            seg.max_seq = seq
+            self._open_seg.add(address, seq, nbytes)
             self.appended += 1
             return seq
 
@@ -237,11 +277,14 @@ class FeedSpool:
         with self.lock:
             if self._closed:
                 return False
-            return self._write(self._packer.pack(
-                [MARK, path, int(offset), int(length), address, seq_hi]))
+            return bool(self._write(self._packer.pack(
+                [MARK, path, int(offset), int(length), address, seq_hi])))
 
-    def _write(self, payload):
-        rec = _HEAD.pack(len(payload), zlib.crc32(payload)) + payload
+    def _write(self, payload=None, rec=None):
+        """Appends a record (made from ``payload``, or ``rec`` as it is).
+        Returns its size, 0 on error (counted, logged)."""
+        if rec is None:
+            rec = _HEAD.pack(len(payload), zlib.crc32(payload)) + payload
         try:
             if self._fd is None or self._open_seg.size >= self.segment_bytes:
                 self._start_segment()
@@ -254,7 +297,7 @@ class FeedSpool:
             return False
         self._open_seg.size += len(rec)
         self._dirty = True
-        return True
+        return len(rec)
 
     def _start_segment(self):
         self._close_fd()
@@ -289,33 +332,102 @@ class FeedSpool:
         self._open_seg = None
 
     # -- writer thread ---------------------------------------------------
-    def releasable(self, low_water):
-        """True if :meth:`release` would delete a segment."""
-        with self.lock:
-            return bool(self.segments) and self.segments[0].max_seq < low_water
+    def _droppable(self, lows, taken):
+        """'delete', 'compact' or None for the oldest segment."""
+        if not self.segments:
+            return None
+        seg = self.segments[0]
+        needed = seg.needed_bytes(lows, taken)
+        if not needed:
+            return 'delete'
+        if seg is not self._open_seg and needed <= COMPACT_FRACTION * seg.size:
+            return 'compact'
+        return None
 
-    def release(self, low_water):
-        """Deletes the oldest segments whose data records all have a seq
-        below ``low_water`` (they are in .g3 files). Returns how many."""
-        n = 0
+    def would_drop(self, lows, taken):
+        """True if :meth:`release` would drop records (with the same
+        arguments)."""
         with self.lock:
-            while self.segments and self.segments[0].max_seq < low_water:
+            return self._droppable(lows, taken) is not None
+
+    def release(self, lows, taken):
+        """Deletes (or compacts) the oldest segments while their records are
+        not needed (see the module doc).
+
+        Args:
+            lows (dict): Per feed address, the lowest seq not yet in a file;
+                a feed not named has all its messages up to ``taken`` in
+                files.
+            taken (int): The last seq taken from the queue; later ones are
+                all needed.
+
+        Returns:
+            (int, int): segments deleted, segments compacted.
+        """
+        deleted = compacted = 0
+        with self.lock:
+            while True:
+                what = self._droppable(lows, taken)
+                if what is None:
+                    break
                 seg = self.segments[0]
-                if seg is self._open_seg:
+                if what == 'compact':
+                    if not self._compact(seg, lows, taken):
+                        break
+                    compacted += 1
+                elif seg is self._open_seg:
                     self._close_fd()
-                try:
-                    os.unlink(self._path(seg.number))
-                except FileNotFoundError:
-                    pass
-                except OSError as e:
-                    self.last_error = {'message': "cannot delete %s: %s"
-                                       % (self._path(seg.number), e),
-                                       'time': self.clock()}
+                if not self._unlink(seg):
                     break
                 self.segments.popleft()
-                n += 1
-        self.deleted_segments += n
-        return n
+                deleted += 1
+        self.deleted_segments += deleted
+        self.compacted_segments += compacted
+        return deleted, compacted
+
+    def _unlink(self, seg):
+        try:
+            os.unlink(self._path(seg.number))
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            self.last_error = {'message': "cannot delete %s: %s"
+                               % (self._path(seg.number), e), 'time': self.clock()}
+            return False
+        return True
+
+    def _compact(self, seg, lows, taken):
+        """Copies the needed data records of ``seg`` to the open segment."""
+        path = self._path(seg.number)
+        try:
+            with open(path, 'rb') as f:
+                blob = f.read()
+        except OSError as e:
+            self.last_error = {'message': "cannot read %s: %s" % (path, e),
+                               'time': self.clock()}
+            return False
+        pos, n = len(MAGIC), len(blob)
+        while pos + _HEAD.size <= n:
+            length, _ = _HEAD.unpack_from(blob, pos)
+            end = pos + _HEAD.size + length
+            if end > n:
+                break
+            u = msgpack.Unpacker(raw=False, strict_map_key=False)
+            u.feed(blob[pos + _HEAD.size:end])
+            try:
+                u.read_array_header()
+                kind = u.unpack()
+                if kind == DATA:
+                    seq, address = u.unpack(), u.unpack()
+            except Exception:
+                kind = None
+            if kind == DATA and _needed(address, seq, lows, taken):
+                nbytes = self._write(rec=blob[pos:end])
+                if not nbytes:
+                    return False
+                self._open_seg.add(address, seq, nbytes)
+            pos = end
+        return True
 
     def sync(self, force=False):
         """fsyncs the open segment if ``fsync_interval`` has passed since
@@ -357,6 +469,7 @@ class FeedSpool:
                     'appended': self.appended,
                     'not_spooled': self.not_spooled,
                     'deleted_segments': self.deleted_segments,
+                    'compacted_segments': self.compacted_segments,
                     'torn_records': self.torn_records,
                     'torn_bytes': self.torn_bytes,
                     'last_sync': self.last_sync,
