@@ -12,7 +12,7 @@ from ocs.config.args import (DEFAULT_CROSSBAR_TIMEOUT, ArgContainer,
                              add_arguments, flatten_arguments)
 from ocs.config.errors import SiteConfigError, SiteKeyError
 from ocs.config.model import HostConfig, InstanceConfig, SiteConfig
-from ocs.config.site_file import find_site_file, read_site_file  # noqa: F401 (re-exported)
+from ocs.config.site_file import find_site_file
 from ocs.logs import get_logger
 
 log = get_logger(__name__)
@@ -25,7 +25,7 @@ def load_site_config(path):
     """Read and check a site config file; return a SiteConfig.
 
     Raises:
-        SiteConfigError: See :func:`read_site_file` and
+        SiteConfigError: See :func:`~ocs.config.site_file.read_site_file` and
             :meth:`SiteConfig.from_dict`.
     """
     return SiteConfig.from_yaml(path)
