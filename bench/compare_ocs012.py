@@ -77,10 +77,24 @@ def run_workloads(ctx, table, parts):
     return failed
 
 
+def source_state():
+    """Short commit id of this checkout, and whether its packages had
+    uncommitted changes (they are installed editable: what was measured)."""
+    import subprocess
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*a):
+        r = subprocess.run(['git', *a], cwd=root, capture_output=True, text=True)
+        return r.stdout.strip() if r.returncode == 0 else ''
+    commit = git('rev-parse', '--short', 'HEAD') or 'unknown commit'
+    dirty = git('status', '--porcelain', '--', 'packages')
+    return commit + (' + uncommitted changes in packages/' if dirty else '')
+
+
 def heading(args_text, rounds, seconds):
     now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     load = os.getloadavg()[0]
-    return (f'`compare_ocs012.py {args_text}`, {now}, {rounds} rounds, '
+    return (f'`compare_ocs012.py {args_text}`, {now}, {source_state()}, {rounds} rounds, '
             f'{seconds / 60:.0f} min, load average {load:.1f} on {os.cpu_count()} cores')
 
 

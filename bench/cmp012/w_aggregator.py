@@ -80,7 +80,7 @@ def idle_since(meter, t_from, share=0.10, hold=1.5, step=0.25, timeout=120):
 
 
 def run(ctx, table):
-    messages = 20 if ctx.quick else 100
+    messages = 20 if ctx.quick else 200
     rate = table.figure('Aggregator flood ingest', 'values/s', better='higher', fmt='.3g')
     cpu = table.figure('Aggregator CPU per 1e6 values', 'CPU-s', fmt='.3f')
     lost = table.figure('Aggregator values lost or wrong (read back)', '', fmt='.0f')

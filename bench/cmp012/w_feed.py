@@ -18,7 +18,7 @@ KINDS = (('small', '1 value'), ('wide', '100 fields x 1'), ('large', '100 fields
 
 def sizes(quick):
     return ({'small': 400, 'wide': 200, 'large': 40} if quick
-            else {'small': 4000, 'wide': 1500, 'large': 300})
+            else {'small': 4000, 'wide': 1500, 'large': 500})
 
 
 def run(ctx, table):

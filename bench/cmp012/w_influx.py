@@ -28,7 +28,7 @@ def influxd(ctx):
 
 
 def run(ctx, table):
-    messages = 20 if ctx.quick else 120
+    messages = 20 if ctx.quick else 400
     rate = table.figure('Influx publisher throughput', 'points/s', better='higher',
                         fmt='.3g')
     cpu = table.figure('Influx publisher CPU per 1e6 points', 'CPU-s', fmt='.2f')

@@ -11,6 +11,7 @@ import statistics
 from pathlib import Path
 
 from bench_core import blocking, pct, start_wait
+from proc_cpu import CpuMeter
 from twisted.internet.defer import inlineCallbacks
 
 from .context import BENCH_ID, round_order
@@ -112,10 +113,14 @@ def wamp(ctx, table):
     uris = {k: ctx.address(BENCH_ID[k]) + '.ops' for k in (OURS, OLD)}
     med = table.figure('WAMP op round trip (start + wait), median', 'ms', fmt='.2f')
     p95 = table.figure('WAMP op round trip, p95', 'ms', fmt='.2f')
+    cpu = table.figure('WAMP op: agent CPU per start + wait', 'µs', fmt='.0f')
+    meters = {k: CpuMeter(p.pid) for k, p in ctx.bench_agents().items()}
     print(f'[wamp] {n} start+wait pairs per side and round, the sides alternating '
           f'call by call', flush=True)
     for r in range(ctx.rounds):
+        c0 = {k: m.cpu() for k, m in meters.items()}
         out = blocking(_wamp_round, ctx.sess, uris, round_order(r), n, 10)
         for key, t in out.items():
             med.add(key, statistics.median(t))
             p95.add(key, pct(t, 95))
+            cpu.add(key, (meters[key].cpu() - c0[key]) / (n + 10) * 1e6)

@@ -10,6 +10,8 @@ from bench_core import start_cycle
 from .context import START_ID, round_order
 
 IDLE_S = 1.0
+#: Starts per side and round.
+STARTS = 2
 
 
 def run(ctx, table):
@@ -17,9 +19,9 @@ def run(ctx, table):
                           fmt='.3f')
     exits = table.figure('SIGINT to exit', 's', fmt='.2f')
     rss = table.figure('idle agent RSS', 'MiB', fmt='.1f')
-    print(f'[start] FakeDataAgent through each side\'s ocs-agent-cli, {ctx.rounds} '
-          f'start(s) per side', flush=True)
-    for r in range(ctx.rounds):
+    print(f'[start] FakeDataAgent through each side\'s ocs-agent-cli, {STARTS * ctx.rounds} '
+          f'starts per side', flush=True)
+    for r in range(ctx.rounds * STARTS):
         for key in round_order(r):
             side = ctx.sides[key]
             cmd = [side.agent_cli, '--site-file', ctx.site, '--site-host', 'localhost',
