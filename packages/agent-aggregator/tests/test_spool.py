@@ -11,6 +11,7 @@ sys.path.insert(0, HERE)
 from aggtest_helpers import Clock, feed, message, g3_files, read_archive  # noqa: E402
 
 from ocs.agents.aggregator.spool import FeedSpool, MAGIC  # noqa: E402
+from ocs.agents.aggregator import recovery  # noqa: E402
 from ocs.agents.aggregator.recovery import SpooledAggregator, SpooledQueue  # noqa: E402
 
 T0 = 1700000000.0
@@ -56,7 +57,7 @@ def test_torn_last_record_is_skipped_counted_and_cut(tmp_path):
     assert again.torn_records == 1 and again.torn_bytes > 0
     # Cut back to the last whole record: a second start finds nothing torn.
     third = FeedSpool(tmp_path / 'sp').open()
-    assert third.torn_records == 0 and len(third.recovered) == 2
+    assert third.torn_records == 0 and len(third.index) == 2
 
 
 def test_damaged_record_in_the_middle_is_skipped(tmp_path):
@@ -69,7 +70,7 @@ def test_damaged_record_in_the_middle_is_skipped(tmp_path):
     blob[len(MAGIC) + 12] ^= 0xff            # inside the first record's payload
     open(path, 'wb').write(bytes(blob))
     again = FeedSpool(tmp_path / 'sp').open()
-    assert [r[0] for r in again.recovered] == [1, 2]
+    assert [r[0] for r in again.take_recovered()[0]] == [1, 2]
     assert again.torn_records == 1
 
 
@@ -333,3 +334,34 @@ def test_slow_feed_does_not_keep_a_fast_one_on_disk(tmp_path):
     assert v == [float(k) for k in range(600)]
     got = read_archive(tmp_path / 'hk')
     assert list(got['observatory.faker1.feeds.slow.y'][1]) == [float(k) for k in range(0, 600, 50)]
+
+
+def test_long_spool_replayed_in_bounded_memory(tmp_path, monkeypatch):
+    """Replay reads one record at a time and writes the data every
+    REPLAY_WRITE_VALUES values."""
+    monkeypatch.setattr(recovery, 'REPLAY_WRITE_VALUES', 20)
+    clock = Clock(T0)
+    q, sp, agg = make(tmp_path, clock)
+    for k in range(0, 100, 5):
+        q.put((msg(k, 5), feed()))
+    agg.run_once()
+    kill(agg, sp)
+    q2, sp2, agg2 = make(tmp_path, clock)
+    assert agg2.replay['records'] == 20
+    assert agg2.status()['written']['frames'] >= 2 + 5     # session, status, 5 data
+    agg2.close()
+    t, v = recorded(tmp_path)
+    assert v == [float(k) for k in range(100)]
+
+
+def test_file_holding_only_a_torn_first_frame_is_removed(tmp_path):
+    clock = Clock(T0)
+    g3 = tmp_path / 'hk' / '17000' / '1700000000.g3'
+    g3.parent.mkdir(parents=True)
+    g3.write_bytes(b'x' * 50)                   # 50 of the session frame's 300 bytes
+    sp = FeedSpool(tmp_path / 'spool').open()
+    sp.mark(str(g3), 0, 300)
+    sp.close()
+    q, sp2, agg = make(tmp_path, clock)
+    assert agg.replay['frames_cut'] == 1 and agg.replay['bytes_cut'] == 50
+    assert not g3.exists()

@@ -29,6 +29,9 @@ _DATA = so3g.HKFrameType.data
 #: File of the last feed timestamps, in the spool folder.
 LAST_SEEN_FILE = 'last-seen.json'
 
+#: Values replayed before the providers' data are written (memory bound).
+REPLAY_WRITE_VALUES = 4_000_000
+
 
 def spool_folder(data_dir, instance_id=None, spool_dir=None):
     """The spool folder: ``spool_dir``, or by default
@@ -135,20 +138,29 @@ class SpooledAggregator(Aggregator):
 
     # Start -------------------------------------------------------------
     def _replay(self):
-        records, marks = self.spool.take_recovered()
-        done = self._written(marks)
-        for seq, message, feed in records:
+        spool = self.spool
+        done = self._written(spool.marks)
+        found = len(spool.index)
+        since_write = 0
+        for seq, message, feed in spool.iter_recovered():
             address = feed.get('address') if isinstance(feed, dict) else None
             if seq <= done.get(address, -1):
                 self.replay['skipped'] += 1
                 self.gaps.observe(message, address, report=False)
                 continue
+            n = count_values(message)
             self.replay['records'] += 1
-            self.replay['values'] += count_values(message)
+            self.replay['values'] += n
             self._take(message, feed, seq, report=False)
-        self._drained_hi = self.spool.first_new_seq - 1
+            since_write += n
+            if since_write >= REPLAY_WRITE_VALUES:
+                # Bounded memory: a long spool is written as it is read.
+                self.write_to_disk(write_all=True)
+                since_write = 0
+        spool.index, spool.marks = [], []
+        self._drained_hi = spool.first_new_seq - 1
         r = self.replay
-        if records or r['frames_cut']:
+        if found or r['frames_cut']:
             self.log.info(
                 "Spool replayed: {n} messages ({v} values) received before the "
                 "last stop were not in a file and are recorded now; {s} were "
@@ -184,8 +196,11 @@ class SpooledAggregator(Aggregator):
 
     def _cut(self, path, offset, size):
         try:
-            with open(path, 'r+b') as f:
-                f.truncate(offset)
+            if offset == 0:
+                os.unlink(path)     # nothing but the torn frame
+            else:
+                with open(path, 'r+b') as f:
+                    f.truncate(offset)
         except OSError as e:
             self.log.error("Spool: cannot cut the frame cut short by a kill "
                            "off {path}: {err}", path=path, err=str(e))

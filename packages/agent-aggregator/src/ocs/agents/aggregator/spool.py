@@ -102,8 +102,8 @@ class FeedSpool:
         log (logger, optional): txaio-style logger.
 
     Attributes:
-        recovered (list): After :meth:`open`, the ``(seq, message, feed)``
-            records an earlier run left, in order.
+        index (list): After :meth:`open`, ``(seq, segment, offset,
+            length)`` of each data record an earlier run left.
         marks (list): After :meth:`open`, the marks an earlier run left:
             ``(path, offset, length, address, seq_hi)``, in order.
         torn_records (int), torn_bytes (int): Records found cut short or
@@ -121,7 +121,7 @@ class FeedSpool:
         self.segments = collections.deque()
         self.next_seq = 0
         self.first_new_seq = 0
-        self.recovered = []
+        self.index = []
         self.marks = []
         self.torn_records = 0
         self.torn_bytes = 0
@@ -144,8 +144,9 @@ class FeedSpool:
         return os.path.join(self.folder, '%012d.spool' % number)
 
     def open(self):
-        """Creates the folder and reads the segments an earlier run left
-        (see :attr:`recovered`, :attr:`marks`).
+        """Creates the folder and reads the segments an earlier run left:
+        their records are checked and indexed (see :attr:`index`,
+        :attr:`marks`, :meth:`iter_recovered`).
 
         Raises:
             OSError: the folder cannot be made or read.
@@ -160,10 +161,10 @@ class FeedSpool:
         self.next_seq = max(found) + 1
         #: The first seq of this run: what is below came from earlier runs.
         self.first_new_seq = self.next_seq
-        if self.recovered or self.torn_records:
+        if self.index or self.torn_records:
             self.log.info("Spool {folder}: {n} messages left by an earlier run "
                           "({torn} records cut short or damaged, skipped)",
-                          folder=self.folder, n=len(self.recovered),
+                          folder=self.folder, n=len(self.index),
                           torn=self.torn_records)
         return self
 
@@ -198,8 +199,7 @@ class FeedSpool:
             try:
                 if zlib.crc32(payload) != crc:
                     raise ValueError('checksum mismatch')
-                rec = msgpack.unpackb(payload, raw=False, strict_map_key=False)
-                self._take(rec, seg, end - pos)
+                self._take(payload, seg, start, end - pos)
             except Exception as e:
                 self._torn(path, pos, end - pos, 'damaged record: %s' % e)
                 if end == n:
@@ -214,16 +214,22 @@ class FeedSpool:
             seg.size = cut
         self.segments.append(seg)
 
-    def _take(self, rec, seg, nbytes):
-        kind = rec[0]
+    def _take(self, payload, seg, start, nbytes):
+        """Indexes a data record (its message is read later, by
+        :meth:`iter_recovered`); keeps a mark."""
+        u = msgpack.Unpacker(raw=False, strict_map_key=False)
+        u.feed(payload)
+        u.read_array_header()
+        kind = u.unpack()
         if kind == DATA:
-            _, seq, address, message, feed = rec
-            self.recovered.append((seq, message, feed))
+            seq, address = u.unpack(), u.unpack()
+            if not isinstance(seq, int):
+                raise ValueError('seq is %r' % (seq,))
+            self.index.append((seq, seg.number, start, len(payload)))
             seg.add(address, seq, nbytes)
             self.next_seq = max(self.next_seq, seq + 1)
         elif kind == MARK:
-            _, path, offset, length, address, seq_hi = rec
-            self.marks.append((path, offset, length, address, seq_hi))
+            self.marks.append(tuple(u.unpack() for _ in range(5)))
         else:
             raise ValueError('unknown record kind %r' % (kind,))
 
@@ -234,17 +240,38 @@ class FeedSpool:
                       "({nbytes} bytes): {why}", path=path, offset=offset,
                       nbytes=nbytes, why=why)
 
+    def iter_recovered(self):
+        """Yields ``(seq, message, feed)`` for the data records found by
+        :meth:`open`, in seq order (a record found twice, after a
+        compaction cut short, once), reading one at a time. A record that
+        cannot be decoded is skipped, counted and logged."""
+        self.index.sort()
+        fds = {}
+        prev = None
+        try:
+            for seq, number, start, length in self.index:
+                if seq == prev:
+                    continue
+                prev = seq
+                path = self._path(number)
+                try:
+                    fd = fds.get(number)
+                    if fd is None:
+                        fd = fds[number] = os.open(path, os.O_RDONLY)
+                    rec = msgpack.unpackb(os.pread(fd, length, start), raw=False,
+                                          strict_map_key=False)
+                    yield seq, rec[3], rec[4]
+                except (OSError, ValueError, IndexError, msgpack.UnpackException) as e:
+                    self._torn(path, start, length, 'cannot read the message: %s' % e)
+        finally:
+            for fd in fds.values():
+                os.close(fd)
+
     def take_recovered(self):
-        """Returns ``(records, marks)`` found by :meth:`open`, records in
-        seq order (a record found twice, after a compaction cut short,
-        once), and forgets them."""
-        records, seen = [], set()
-        for rec in sorted(self.recovered, key=lambda r: r[0]):
-            if rec[0] not in seen:
-                seen.add(rec[0])
-                records.append(rec)
-        out = (records, self.marks)
-        self.recovered, self.marks = [], []
+        """``(list of (seq, message, feed), marks)`` from :meth:`open`
+        (see :meth:`iter_recovered`), and forgets them."""
+        out = (list(self.iter_recovered()), self.marks)
+        self.index, self.marks = [], []
         return out
 
     # -- appending -------------------------------------------------------
