@@ -365,3 +365,44 @@ def test_file_holding_only_a_torn_first_frame_is_removed(tmp_path):
     q, sp2, agg = make(tmp_path, clock)
     assert agg.replay['frames_cut'] == 1 and agg.replay['bytes_cut'] == 50
     assert not g3.exists()
+
+
+_FULL_SCRIPT = r'''
+import json, resource, sys
+sys.path.insert(0, sys.argv[2])
+from aggtest_helpers import Clock, feed, message
+from ocs.agents.aggregator.spool import FeedSpool
+clock = Clock(1700000000.0)
+sp = FeedSpool(sys.argv[1], clock=clock).open()
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+msg = lambda k: message('b', [1700000000.0 + k], x=[float(k)] * 40)
+seqs = [sp.append(msg(0), feed())]
+resource.setrlimit(resource.RLIMIT_FSIZE, (1000, hard))    # like a full disk
+seqs += [sp.append(msg(k), feed()) for k in range(1, 6)]
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))    # space again
+seqs.append(sp.append(msg(6), feed()))                      # within the retry interval
+clock.advance(6)
+seqs.append(sp.append(msg(7), feed()))
+sp.close()
+print('RESULT', json.dumps({'seqs': seqs, 'not_spooled': sp.not_spooled,
+                            'error': sp.last_error['message']}))
+'''
+
+
+def test_full_disk_counted_and_retried(tmp_path):
+    """Writes refused (RLIMIT_FSIZE in a child process, like a full disk):
+    the messages are counted as not spooled, the spool tries again after
+    RETRY_INTERVAL, and the record cut short is skipped at the next start."""
+    import json
+    import subprocess
+    out = subprocess.run([sys.executable, '-c', _FULL_SCRIPT, str(tmp_path / 'sp'), HERE],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    res = json.loads([ln[7:] for ln in out.stdout.splitlines()
+                      if ln.startswith('RESULT ')][-1])
+    ok = [s for s in res['seqs'] if s is not None]
+    assert res['not_spooled'] == len(res['seqs']) - len(ok) >= 2
+    assert res['seqs'][6] is None and res['seqs'][7] is not None   # 5 s without attempts
+    assert 'File too large' in res['error']
+    again = FeedSpool(tmp_path / 'sp').open()
+    assert [r[0] for r in again.take_recovered()[0]] == ok

@@ -53,6 +53,9 @@ COMPACT_FRACTION = 0.25
 
 _NEVER = float('inf')
 
+#: Seconds without attempts after the spool could not be written.
+RETRY_INTERVAL = 5.0
+
 
 def _needed(address, seq, lows, taken):
     """True if message ``seq`` of ``address`` is not in a file yet."""
@@ -136,6 +139,7 @@ class FeedSpool:
         self._dirty = False
         self._closed = False
         self._last_number = 0
+        self._retry_at = None
         self._errors_logged = 0
         self._packer = msgpack.Packer(use_bin_type=True)
 
@@ -281,6 +285,11 @@ class FeedSpool:
         with self.lock:
             if self._closed:
                 return None
+            if self._retry_at is not None:
+                if self.clock() < self._retry_at:
+                    self.not_spooled += 1   # the error is in last_error
+                    return None
+                self._retry_at = None
             seq = self.next_seq
             address = _address(feed)
             try:
@@ -319,9 +328,11 @@ class FeedSpool:
             while done < len(rec):
                 done += os.write(self._fd, view[done:])
         except OSError as e:
-            self._fail("cannot write to %s: %s" % (self.folder, e))
+            self._fail("cannot write to %s: %s; trying again in %g s"
+                       % (self.folder, e, RETRY_INTERVAL))
             self._close_fd()
-            return False
+            self._retry_at = self.clock() + RETRY_INTERVAL
+            return 0
         self._open_seg.size += len(rec)
         self._dirty = True
         return len(rec)
