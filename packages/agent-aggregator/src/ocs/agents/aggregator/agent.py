@@ -101,7 +101,8 @@ class AggregatorAgent:
 
         **Process** - This process will create an Aggregator instance, which
         will collect and write provider data to disk as long as this process
-        is running.
+        is running. What an earlier run received but did not write (it was
+        killed) is replayed from the spool first.
 
         Parameters:
             test_mode (bool, optional): Run the record Process loop only
@@ -126,7 +127,11 @@ class AggregatorAgent:
                  "lost": {"queue_messages": 0, "queue_values": 0,
                           "write_frames": 0, "write_samples": 0,
                           "write_values": 0},
-                 "write_error": null, ...}
+                 "write_error": null,
+                 "spool": {"dir": "/data/spool/aggregator", "records": 12,
+                           "torn_records": 0, "replayed": {"records": 0, ...}, ...},
+                 "gaps": {"count": 0, "samples_estimate": 0, "by_feed": {}, ...},
+                 ...}
 
             See the package README for every key.
         """
