@@ -25,6 +25,11 @@ def _type_ok(value, type_):
     return isinstance(value, type_)
 
 
+#: ``default`` of :meth:`ParamHandler.get` for a required parameter (as in
+#: 0.12.1, any ParamError instance given as the default means required).
+_REQUIRED = ParamError('')
+
+
 class ParamHandler:
     """Extract parameters from a params dict, with checks and casting.
 
@@ -41,7 +46,7 @@ class ParamHandler:
         self._params = params
         self._checked = set()
 
-    def get(self, key, default=ParamError(''), check=None, cast=None,
+    def get(self, key, default=_REQUIRED, check=None, cast=None,
             type=None, choices=None, treat_none_as_missing=True):
         """Return the processed value of parameter ``key``.
 

@@ -110,15 +110,19 @@ class OpSession:
     def _log_message(self, text):
         """Log a session message as ``<op_name>:<session_id> <text>``."""
         logger = getattr(self.app, 'log', None)
+        if logger is None:
+            log.info('session message', op_name=self.op_name,
+                     session_id=self.session_id, text=text)
+            return
         try:
-            if logger is not None:
-                logger.info('{op_name}:{session_id} {text}', op_name=self.op_name,
-                            session_id=self.session_id, text=text)
-            else:
-                log.info(f'{self.op_name}:{self.session_id} {text}',
-                         op_name=self.op_name, session_id=self.session_id)
-        except Exception:
-            pass  # a broken logger must not lose the message itself
+            logger.info('{op_name}:{session_id} {text}', op_name=self.op_name,
+                        session_id=self.session_id, text=text)
+        except Exception as e:
+            # A broken agent logger must not break add_message (the message
+            # is already in the session): say so through the module's log.
+            log.warning('session message not logged: the agent logger failed',
+                        op_name=self.op_name, session_id=self.session_id, text=text,
+                        error=f'{type(e).__name__}: {e}')
 
     def purge_log(self, now=None):
         """Drop old messages according to the purge policy."""
