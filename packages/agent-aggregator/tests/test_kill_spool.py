@@ -91,6 +91,7 @@ def test_kill_9_mid_frame_then_restart(ocs_router, run_agent, tmp_path, spool):
     t0, dt, n_pub = pub['t0'], pub['dt'], pub['published']
     t_last = t0 + (n_pub - 1) * dt
     _settle(router, 'aggk')
+    texts = [m[1] for m in op(router, 'aggk', 'status', 'record')[2]['messages']]
     st = stop_record(router, 'aggk')
 
     got = read_archive(data_dir)
@@ -122,8 +123,15 @@ def test_kill_9_mid_frame_then_restart(ocs_router, run_agent, tmp_path, spool):
         # The gap while down is reported, with the samples actually missing.
         g = st['gaps']['by_feed'][f'{ROOT}.counter.feeds.counts']
         assert g['count'] == 1 and g['samples_estimate'] == b - a - 1, g
+        # Both are session messages (and log lines) too.
+        assert any(t.startswith('Spool replayed: %d messages' % rep['records'])
+                   for t in texts), texts
+        assert any('about %d samples at 0.01 s were not received' % (b - a - 1) in t
+                   for t in texts), texts
+        assert 'were not received' in agg.log_tail(400)
         assert st['spool']['records'] == 0      # all in files: spool released
     else:
         # ocs 0.12.1's behaviour: what was held in memory is lost.
         assert stored_before < received, (stored_before, received)
-        assert st['spool']['dir'] is None
+        assert st['spool']['dir'] is None and st['spool']['error'] is None
+        assert not any(t.startswith('Spool replayed') for t in texts)

@@ -47,6 +47,8 @@ class FeedGaps:
         min_gap (float): ... and more than this many seconds.
         clock (callable): Time source (for the report).
         log (logger, optional): txaio-style logger.
+        notify (callable, optional): Also called with the text of each gap
+            logged (e.g. ``session.add_message``).
 
     Attributes:
         blocks (dict): ``(address, block)`` -> ``[last_t, spacing, step]``.
@@ -55,12 +57,13 @@ class FeedGaps:
             ``samples_estimate`` and the ``last`` gap.
     """
 
-    def __init__(self, factor=10., min_gap=0.5, clock=None, log=None):
+    def __init__(self, factor=10., min_gap=0.5, clock=None, log=None, notify=None):
         import time
         self.factor = factor
         self.min_gap = min_gap
         self.clock = clock or time.time
         self.log = log or TxaioStyleLogger(__name__)
+        self.notify = notify
         self.blocks = {}
         self.count = 0
         self.seconds = 0.
@@ -115,11 +118,17 @@ class FeedGaps:
                      'seen': self.clock()}
         if f['count'] > 10 and f['count'] % 100:
             return      # a feed that often pauses: not every gap is logged
-        self.log.warn("{address} block {block}: no samples for {seconds:.2f} s "
-                      "({t0:.3f} -> {t1:.3f}); about {missed} samples at {spacing:.4g} s "
-                      "were not received (the Aggregator was not recording, or "
-                      "the publisher paused)", address=address, block=block,
-                      seconds=seconds, t0=t0, t1=t1, missed=missed, spacing=spacing)
+        text = ("%s block %s: no samples for %.2f s (%.3f -> %.3f); about %d "
+                "samples at %.4g s were not received (the Aggregator was not "
+                "recording, or the publisher paused)"
+                % (address, block, seconds, t0, t1, missed, spacing))
+        self.log.warn("{text}", text=text, address=address, block=block,
+                      seconds=seconds, missed=missed)
+        if self.notify is not None:
+            try:
+                self.notify(text)
+            except Exception as e:
+                self.log.warn("could not report a gap: {err}", err=str(e))
 
     def status(self):
         """Figures for session.data."""

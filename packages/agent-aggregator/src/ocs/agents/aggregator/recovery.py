@@ -127,7 +127,8 @@ class SpooledAggregator(Aggregator):
         self.replay = {'records': 0, 'values': 0, 'skipped': 0,
                        'frames_cut': 0, 'bytes_cut': 0, 'files_missing': 0}
         super().__init__(incoming_data, *args, **kwargs)
-        self.gaps = FeedGaps(clock=self.clock, log=self.log)
+        self.gaps = FeedGaps(clock=self.clock, log=self.log, notify=getattr(
+            self.session, 'add_message', None))
         if spool is not None:
             self.gaps.load(self._last_seen_path())
             self.writer.before_write = self._mark
@@ -161,12 +162,16 @@ class SpooledAggregator(Aggregator):
         self._drained_hi = spool.first_new_seq - 1
         r = self.replay
         if found or r['frames_cut']:
-            self.log.info(
-                "Spool replayed: {n} messages ({v} values) received before the "
-                "last stop were not in a file and are recorded now; {s} were "
-                "already in files; {c} frames cut short by a kill removed from "
-                "their file ({b} bytes)", n=r['records'], v=r['values'],
-                s=r['skipped'], c=r['frames_cut'], b=r['bytes_cut'])
+            text = ("Spool replayed: %d messages (%d values) received before the "
+                    "last stop were not in a file and are recorded now; %d were "
+                    "already in files; %d frames cut short by a kill removed from "
+                    "their file (%d bytes); %d spool records cut short or damaged"
+                    % (r['records'], r['values'], r['skipped'], r['frames_cut'],
+                       r['bytes_cut'], spool.torn_records))
+            if self.session is not None:
+                self.session.add_message(text)      # logged by the session
+            else:
+                self.log.info("{text}", text=text)
         self.write_to_disk(write_all=True)
         self._release()
 
