@@ -402,3 +402,49 @@ def test_panel_logic_in_the_browser(panel):
     # Samples older than the window are dropped; a new field is padded with
     # nulls; text fields are not plotted.
     assert out['buffer'] == {'t': [100], 'fields': {'x': [None], 'y': [7]}, 'skipped': ['s']}
+
+
+PAGE_STATE = """(address) => {
+  const p = window.ocsPanel, e = p.directory.get(address);
+  return {wamp: p.wamp.state, detail: p.wamp.detail,
+          subs: [...p.wamp._subs].map((s) => [s.topic, !!s.handle, String(s.error || '')]),
+          heartbeat_age: e && e.lastBeat ? (Date.now() - e.lastBeat) / 1000 : null};
+}"""
+
+
+def test_panel_reconnects_after_a_router_restart(browser, tmp_path):
+    """The page keeps working through a router restart: it reconnects by
+    itself, subscriptions come back, the plot goes on gaining points.
+    (Its own router: the shared one must not be stopped.)"""
+    from ocs.testing.router import RouterProcess
+
+    with RouterProcess(cbdir=tmp_path / 'cbdir', site_dir=tmp_path) as router:
+        launcher = AgentLauncher(router, tmp_path / 'agents')
+        page = browser.new_page()
+        try:
+            # The agent waits for the router however long it takes to come back
+            # (Crossbar can take over 10 s to restart on a loaded machine).
+            launcher('faker-rc', 'FakeDataAgent', args=['--crossbar-timeout', '0'],
+                     ready_timeout=30)
+            page.goto(f'http://127.0.0.1:{router.port}/#/agent/observatory.faker-rc')
+            block = page.locator('.block[data-block=temps]')
+            block.wait_for(timeout=UI_TIMEOUT_MS)
+            router.restart()
+            page.wait_for_selector('[data-conn=connected]', timeout=60000)
+            after = int(block.get_attribute('data-points'))
+            try:
+                _wait_for(lambda: int(block.get_attribute('data-points')) >= after + 10, 30,
+                          'points after the router came back')
+            except AssertionError:
+                state = page.evaluate(PAGE_STATE, 'observatory.faker-rc')
+                raise AssertionError(f'no new points after the router restart; page: {state}; '
+                                     f'agent log:\n{launcher.started[0].log_tail(25)}') from None
+            page.wait_for_selector('.agent-head [data-state=alive]')
+            card = page.locator('section.op[data-op=delay_task]')
+            card.locator('input[name=delay]').fill('0.2')
+            card.locator('button.start').click()
+            card.locator('[data-status]', has_text='done - OK').wait_for(timeout=UI_TIMEOUT_MS)
+            page.screenshot(path=str(tmp_path / 'reconnected.png'))
+        finally:
+            page.close()
+            launcher.stop_all()
