@@ -135,3 +135,43 @@ def test_kill_9_mid_frame_then_restart(ocs_router, run_agent, tmp_path, spool):
         assert stored_before < received, (stored_before, received)
         assert st['spool']['dir'] is None and st['spool']['error'] is None
         assert not any(t.startswith('Spool replayed') for t in texts)
+
+
+def test_kill_9_with_fakedata_as_in_the_issue(ocs_router, run_agent, tmp_path):
+    """The case of issue 18: a real FakeData at 100 Hz x 4 channels
+    (frame_length 10 s), the Aggregator killed mid-frame: every sample it
+    received before the kill is in the files, each once."""
+    router = ocs_router
+    data_dir = tmp_path / 'hk'
+    agg, = start_agents(run_agent, [('aggf', 'AggregatorAgent', agg_args(data_dir), {})])
+    wait_for(lambda: record_running(router, 'aggf'), 30, 'aggf recording')
+    start_agents(run_agent, [('fake4', 'FakeDataAgent', [
+        ['--mode', 'acq'], ['--num-channels', 4], ['--sample-rate', 100],
+        ['--frame-length', 10]], {})])
+    wait_for(lambda: _held(router, 'aggf')[0] >= 4 * RATE * FIELDS, 30,
+             '4 s of samples held in memory')
+    before = record_data(router, 'aggf')
+    agg.kill()
+    received = before['received']['values'] // FIELDS
+    time.sleep(1.0)
+    agg.start()
+    agg.wait_ready(40)
+    wait_for(lambda: record_running(router, 'aggf'), 30, 'aggf recording again')
+    n0 = record_data(router, 'aggf')['received']['values']
+    wait_for(lambda: record_data(router, 'aggf')['received']['values'] >= n0 + 100 * FIELDS,
+             30, 'data after the restart')
+    st = stop_record(router, 'aggf')
+
+    got = read_archive(data_dir)
+    t = np.asarray(got[f'{ROOT}.fake4.feeds.false_temperatures.channel_00'][0])
+    assert len(np.unique(t)) == len(t) and np.all(np.diff(t) > 0)
+    breaks = np.nonzero(np.diff(t) > 0.5)[0]
+    assert len(breaks) == 1, breaks
+    stored_before = int(breaks[0]) + 1
+    print(f"\nFakeData 100 Hz x 4: received before the kill >= {received} samples "
+          f"({before['written']['samples']} in a file), stored {stored_before}; "
+          f"replayed {st['spool']['replayed']['values'] // FIELDS}")
+    assert stored_before >= received, (stored_before, received)
+    g = st['gaps']['by_feed'][f'{ROOT}.fake4.feeds.false_temperatures']
+    missing = (t[breaks[0] + 1] - t[breaks[0]]) * RATE - 1
+    assert g['count'] == 1 and abs(g['samples_estimate'] - missing) <= 2, (g, missing)
