@@ -94,29 +94,17 @@ class OpDriver:
         agent.log.info('start called for {op}', op=op_name)
         session = OpSession(session_id, op_name, app=agent, cred_level=int(cred))
         agent.sessions[op_name] = session
-        self._launch(op.launcher, op.blocking, session, params)
+        self._launch(op, session, params)
         kind = 'task' if op_name in agent.tasks else 'process'
         return rules.started_reply(kind, op_name, session)
 
-    def _launch(self, func, blocking, session, params):
-        """Run the Operation after the start reply; status 'running' first.
-
-        A blocking one runs in a worker thread, a non-blocking one in the
-        reactor on its next turn (as in ocs 0.12: the start reply shows
-        'starting').
-        """
-        def run():
-            session.set_status('running')
-            return func(session, params)
-
-        def watch(d):
-            d.addCallback(self._finished, session)
-            d.addErrback(self._crashed, session)
-
-        if blocking:
-            watch(threads.deferToThread(run))
-        else:
-            reactor.callLater(0, lambda: watch(maybeDeferred(run)))
+    def _launch(self, op, session, params):
+        """Run the Operation after the start reply (status 'running' just
+        before it, see :meth:`AgentOp.launch_deferred`) and record how it
+        ended."""
+        d = op.launch_deferred(session, params)
+        d.addCallback(self._finished, session)
+        d.addErrback(self._crashed, session)
 
     def _finished(self, result, session):
         ok, message = rules.interpret_result(result)
