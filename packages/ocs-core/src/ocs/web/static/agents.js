@@ -128,9 +128,8 @@ export function AgentList({ directory }) {
       <div class="toolbar">
         <input type="search" class="filter" placeholder="Filter: id, class, host, state"
           value=${filter} onInput=${(ev) => setFilter(ev.target.value)} aria-label="Filter agents" />
-        <span class="badge alive">${counts.alive} alive</span>
-        <span class="badge degraded">${counts.degraded} degraded</span>
-        <span class="badge expired">${counts.expired} expired</span>
+        ${['alive', 'degraded', 'expired'].map((k) => html`<span class=${`badge ${counts[k] ? k : ''}`}
+          data-count=${k}>${counts[k]} ${k}</span>`)}
         <span class="muted registry-note">${directory.registry
           ? `Registry: ${directory.registry}` : 'No Registry seen yet: list from heartbeats only'}</span>
       </div>
