@@ -4,8 +4,7 @@ import pytest
 
 from ocs.access import (AccessConfigError, AccessDirectorConfig,
                         AgentAccessRules, AgentSpec, CredLevel,
-                        DistributedAccessGrant, GrantConfigItem, HashedPass,
-                        ScopeSpec, agent_check_creds, agent_get_creds,
+                        DistributedAccessGrant, GrantConfigItem, ScopeSpec, agent_check_creds, agent_get_creds,
                         director_get_access_rules, director_parse_config,
                         hash_password, load_director_config)
 

@@ -1,10 +1,8 @@
 """No password or hash shows up in any repr/str/error text."""
 import logging
 
-import pytest
 
-from ocs.access import (AccessPasswordItem, AgentSpec, DistributedAccessGrant,
-                        ExclusiveAccessClient, HashedPass,
+from ocs.access import (AccessPasswordItem, AgentSpec, ExclusiveAccessClient, HashedPass,
                         agent_get_policy_default, director_get_access_rules,
                         director_parse_config, hash_password)
 

@@ -24,7 +24,7 @@ The Access Configuration File is YAML::
 """
 import hmac
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional, Union
 
 import yaml
 

@@ -168,7 +168,6 @@ def create_client_fixture(instance_id, timeout=30, privs=None):
     """
     @pytest.fixture()
     def client_fixture():
-        from ocs.ocs_client import OCSClient
         os.environ['OCS_CONFIG_DIR'] = os.getcwd()
         print(os.environ['OCS_CONFIG_DIR'])
         for _ in range(timeout):

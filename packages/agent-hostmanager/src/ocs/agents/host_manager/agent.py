@@ -78,7 +78,7 @@ class HostManager:
         docker_bin (str, optional): docker (or docker-compose) executable.
     """
 
-    def __init__(self, agent, docker_composes=[], docker_service_prefix='ocs-',
+    def __init__(self, agent, docker_composes=None, docker_service_prefix='ocs-',
                  site_args=None, docker_bin=None):
         self.agent = agent
         self.log = agent.log

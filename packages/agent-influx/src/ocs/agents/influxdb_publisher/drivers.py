@@ -100,8 +100,8 @@ class _Tally:
         if item is None:
             item = {'measurement': measurement, 'field': field, 'reason': reason,
                     'count': 0, 'first': now}
-            log.warning(f"{self.what}: {measurement} {field}: {reason}",
-                        count=count, example=example or None)
+            log.warning('points not written', kind=self.what, measurement=measurement,
+                        field=field, reason=reason, count=count, example=example or None)
         item['count'] += count
         item['last'] = now
         self.items[key] = item
@@ -491,6 +491,6 @@ class Publisher:
         if self._worker.pending is None or self._worker.pending.done():
             try:
                 self.client.close()
-            except Exception:
-                pass
+            except Exception as e:  # closing is best effort: the points are accounted for
+                log.info('closing the database client failed', error=f'{type(e).__name__}: {e}')
         return left
