@@ -49,13 +49,14 @@ __all__ = [name for names in _EXPORTS.values() for name in names]
 
 def __getattr__(name):
     if name == 'ocs_client':
-        # 0.12.1's module imports ocs.ocs_client; loaded here only on use
-        # (ocs.ocs_client is in ocs-core, which imports this package).
+        # 0.12.1's module imports the client module; ours loads the one
+        # ocs-core declares (see .transport) on first use.
+        from .transport import client_module
         try:
-            value = importlib.import_module('ocs.ocs_client')
-        except ImportError as e:
+            value = client_module()
+        except (ImportError, LookupError) as e:
             raise AttributeError(f"module {__name__!r} has no attribute 'ocs_client' "
-                                 f"(ocs.ocs_client cannot be imported: {e})") from e
+                                 f"({e})") from e
         globals()[name] = value
         return value
     module = _WHERE.get(name)

@@ -12,8 +12,9 @@ through the first of these that applies:
    ``ControlClient``) has ``special(name, **kwargs)``: that is used (this
    is what OCS 0.12 does); failing that, ``_client.call(uri, **kwargs)``
    with ``uri = _client.agent_addr + '.request_exclusive'``.
-4. ``target`` is a string: ``ocs.ocs_client.OCSClient(target)`` is built
-   (on first use) and used as in 3.
+4. ``target`` is a string: a client for that instance_id is built on first
+   use, from the client class ocs-core provides (``OCSClient``, see
+   :mod:`ocs.access.transport`), and used as in 3.
 
 The keyword arguments sent are ``grant_name, password, action, expire_at,
 grantee`` (and ``strict`` when set), as OCS 0.12 clients send them; the
@@ -80,8 +81,8 @@ class ExclusiveAccessClient:
             return self._call
         target = self._target
         if isinstance(target, str):
-            from ocs.ocs_client import OCSClient
-            target = self._target = OCSClient(target)
+            from .transport import client_class
+            target = self._target = client_class()(target)
         fn = getattr(target, 'request_exclusive', None)
         if callable(fn):
             self._call = fn
