@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+import requests
 import pytest
 import yaml
 
@@ -192,6 +193,11 @@ def test_core_and_agents_record_fakedata_to_g3(built_site, tmp_path):
         http = f"http://127.0.0.1:{site.port}/call"
         api = bridge_call(http, 'observatory.faker1', ['get_api'])['args'][0]
         assert 'acq' in [p[0] for p in api['processes']]
+        # The router container serves the web panel and its config at /.
+        page = requests.get(f"http://127.0.0.1:{site.port}/", timeout=10)
+        assert page.status_code == 200 and 'OCS control panel' in page.text, page.text[:300]
+        cfg = requests.get(f"http://127.0.0.1:{site.port}/panel-config", timeout=10).json()
+        assert cfg['address_root'] == 'observatory', cfg
         # Let the Aggregator record for a while, then stop it (it closes the file).
         start = time.time()
         _wait_for(lambda: glob.glob(str(hk / '*' / '*.g3')), 60, ".g3 files")

@@ -6,6 +6,7 @@ samples reach both the ``.g3`` files (read back with so3g) and the real
 InfluxDB, then toggles again and checks that everything it started is gone.
 """
 import json
+import re
 import os
 import subprocess
 import sys
@@ -60,6 +61,10 @@ def test_observatory_up_records_and_toggles_off(tmp_path):
         for name in AGENTS:          # the ocsbow status table
             assert f'  {name} ' in up.stdout, (name, up.stdout)
         assert str(var / 'data' / 'hk') in up.stdout and 'Try next' in up.stdout
+        # The printed panel URL serves the panel.
+        panel_url = re.search(r'Web panel\s+(http://\S+)', up.stdout).group(1)
+        page = requests.get(panel_url, timeout=10)
+        assert page.status_code == 200 and 'OCS control panel' in page.text, page.text[:300]
         state = json.loads((var / 'state.json').read_text())
         assert is_alive(state['pids']['hm-localhost']) and is_alive(state['pids']['influxd'])
 
