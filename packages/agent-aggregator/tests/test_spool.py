@@ -55,6 +55,7 @@ def test_torn_last_record_is_skipped_counted_and_cut(tmp_path):
     recs, _ = again.take_recovered()
     assert [r[0] for r in recs] == [0, 1]
     assert again.torn_records == 1 and again.torn_bytes > 0
+    again.close()
     # Cut back to the last whole record: a second start finds nothing torn.
     third = FeedSpool(tmp_path / 'sp').open()
     assert third.torn_records == 0 and len(third.index) == 2
@@ -165,8 +166,10 @@ def make(tmp_path, clock, segment_bytes=64 << 20, **kw):
 
 
 def kill(agg, sp):
-    """What a SIGKILL leaves: files and spool as they are (fds closed)."""
+    """What a SIGKILL leaves: files and spool as they are (fds closed, the
+    spool's lock released)."""
     sp._close_fd()
+    os.close(sp._lock_fd)
     if agg.writer.writer is not None:
         os.close(agg.writer.writer.fd)
 
@@ -406,3 +409,16 @@ def test_full_disk_counted_and_retried(tmp_path):
     assert 'File too large' in res['error']
     again = FeedSpool(tmp_path / 'sp').open()
     assert [r[0] for r in again.take_recovered()[0]] == ok
+
+
+def test_one_process_per_spool_folder(tmp_path):
+    import subprocess
+    sp = FeedSpool(tmp_path / 'sp').open()
+    other = subprocess.run(
+        [sys.executable, '-c', 'import sys\nfrom ocs.agents.aggregator.spool import FeedSpool\n'
+         'try:\n    FeedSpool(sys.argv[1]).open()\nexcept OSError as e:\n    print(e)\n',
+         str(tmp_path / 'sp')], capture_output=True, text=True, timeout=60)
+    assert 'another process uses this spool folder' in other.stdout, other
+    assert str(tmp_path / 'sp') in other.stdout
+    sp.close()
+    FeedSpool(tmp_path / 'sp').open().close()       # free again

@@ -29,6 +29,8 @@ cut short by a kill (or damaged) is skipped, counted and logged; the
 segment is cut back to its last whole record.
 """
 import collections
+import errno
+import fcntl
 import os
 import re
 import struct
@@ -140,6 +142,7 @@ class FeedSpool:
         self._closed = False
         self._last_number = 0
         self._retry_at = None
+        self._lock_fd = None
         self._errors_logged = 0
         self._packer = msgpack.Packer(use_bin_type=True)
 
@@ -153,9 +156,11 @@ class FeedSpool:
         :attr:`marks`, :meth:`iter_recovered`).
 
         Raises:
-            OSError: the folder cannot be made or read.
+            OSError: the folder cannot be made or read, or another process
+                uses it (``lock`` file held).
         """
         os.makedirs(self.folder, exist_ok=True)
+        self._take_lock()
         numbers = sorted(int(m.group(1)) for m in map(_NAME.match, os.listdir(self.folder))
                          if m)
         for number in numbers:
@@ -171,6 +176,21 @@ class FeedSpool:
                           folder=self.folder, n=len(self.index),
                           torn=self.torn_records)
         return self
+
+    def _take_lock(self):
+        """One process per spool folder: an flock on ``<folder>/lock``,
+        released when the process ends, however it ends."""
+        fd = os.open(os.path.join(self.folder, 'lock'), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            os.close(fd)
+            if e.errno in (errno.EAGAIN, errno.EACCES):
+                raise OSError(e.errno, 'another process uses this spool folder '
+                              '(two Aggregators with the same --spool-dir?)',
+                              self.folder) from None
+            raise
+        self._lock_fd = fd
 
     def _load_segment(self, number):
         path = self._path(number)
@@ -496,6 +516,9 @@ class FeedSpool:
         with self.lock:
             self._closed = True
             self._close_fd()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
     def stats(self):
         """Figures for session.data."""
