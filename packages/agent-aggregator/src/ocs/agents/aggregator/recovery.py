@@ -286,13 +286,17 @@ class SpooledAggregator(Aggregator):
         lows, taken = self.needed()
         if self.spool.would_drop(lows, taken):
             # Keep the last timestamps of what leaves the spool.
-            try:
-                self.gaps.save(self._last_seen_path())
-            except OSError as e:
-                self.log.error("Cannot save the last feed timestamps to {path}: "
-                               "{err}", path=self._last_seen_path(), err=str(e))
+            self._save_last_seen()
             self.spool.release(lows, taken)
         self.spool.sync()
+
+    def _save_last_seen(self):
+        try:
+            self.gaps.save(self._last_seen_path())
+        except OSError as e:
+            self.log.error("Cannot save the last feed timestamps to {path}: {err}; "
+                           "a gap while the Aggregator is down may not be seen",
+                           path=self._last_seen_path(), err=str(e))
 
     def run_once(self):
         super().run_once()
@@ -303,10 +307,7 @@ class SpooledAggregator(Aggregator):
         super().close()
         self._release()
         if self.spool is not None:
-            try:
-                self.gaps.save(self._last_seen_path())
-            except OSError:
-                pass
+            self._save_last_seen()
             self.update_session()
 
     # Reporting ---------------------------------------------------------

@@ -384,8 +384,10 @@ class FeedSpool:
         if self._fd is not None:
             try:
                 os.close(self._fd)
-            except OSError:
-                pass
+            except OSError as e:
+                # Its records were written (or counted as not); noted only.
+                self.last_error = {'message': "closing a segment in %s: %s"
+                                   % (self.folder, e), 'time': self.clock()}
         self._fd = None
         self._open_seg = None
 
