@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import rawfeeds  # noqa: E402
 from aggtest_helpers import g3_files, read_archive, frame_types  # noqa: E402
-from ocs.testing import wait_for
+from ocs.testing import wait_for  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -212,7 +212,7 @@ def test_every_sample_recorded_exactly_with_time_and_size_rotation(
                                           ['--sample-rate', 8], ['--frame-length', 1]])
         fakes.append('fakeold')
     for agg in dirs:
-        wait_for(lambda: record_running(ocs_router, agg), 30, f'{agg} recording')
+        wait_for(lambda agg=agg: record_running(ocs_router, agg), 30, f'{agg} recording')
     sub = RawSubscriber(ocs_router, tmp_path)
     try:
         for fake in fakes:

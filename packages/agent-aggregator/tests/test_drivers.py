@@ -13,7 +13,6 @@ sys.path.insert(0, os.path.dirname(__file__))
 from aggtest_helpers import (Clock, feed, message, g3_files, read_archive,  # noqa: E402
                              frame_types)
 
-from ocs.agents.aggregator import drivers  # noqa: E402
 from ocs.agents.aggregator.drivers import (Aggregator, IncomingQueue,  # noqa: E402
                                            g3_cast, generate_id, make_filename,
                                            Provider)

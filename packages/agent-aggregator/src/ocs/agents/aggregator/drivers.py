@@ -396,8 +396,8 @@ class Aggregator:
             self._loop_error('record loop', e)
             try:
                 self.update_session()
-            except Exception:
-                pass
+            except Exception as e2:
+                self._loop_error('session update', e2)
 
     def close_safely(self):
         """:meth:`close`, logging (not raising) any error."""
@@ -413,8 +413,8 @@ class Aggregator:
                     s=sum(p[2] for p in self.writer.pending),
                     err=(self.writer.error or {}).get('message'))
             self.update_session()
-        except Exception:
-            pass
+        except Exception as e:
+            self._loop_error('report at close', e)
 
     def close(self):
         """Writes everything still buffered and closes the file."""
