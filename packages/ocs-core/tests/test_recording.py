@@ -116,3 +116,18 @@ def test_stop_wakes_a_waiting_writer():
     rec.stop()
     t.join(5)
     assert woke.is_set()
+
+
+def test_admitted_hook_sees_only_what_the_queue_takes():
+    seen = []
+
+    class Tagging(BoundedFeedQueue):
+        def admitted(self, item):
+            seen.append(item[0])
+            return (*item, len(seen))
+
+    q = Tagging(max_messages=1)
+    assert q.put(({'b': {'data': {'x': 1}}}, RECORDED)) is True
+    assert q.put(({'b': {'data': {'x': 2}}}, RECORDED)) is False
+    assert seen == [{'b': {'data': {'x': 1}}}]
+    assert q.get_nowait() == ({'b': {'data': {'x': 1}}}, RECORDED, 1)

@@ -58,7 +58,7 @@ class BoundedFeedQueue:
     def put(self, item, block=False, timeout=None):
         """Adds ``(data, feed)``. Returns False (and counts the loss) if the
         queue is full. Never blocks (``block`` and ``timeout`` are accepted
-        for ``queue.Queue`` callers and ignored)."""
+        for ``queue.Queue`` callers and ignored). One producer thread."""
         n = count_values(item[0])
         now = time.time()
         with self._lock:
@@ -73,9 +73,17 @@ class BoundedFeedQueue:
                 self.dropped_values += n
                 self.last_drop = now
                 return False
+        item = self.admitted(item)
+        with self._lock:
             self._q.append((item, n))
             self.values += n
-            return True
+        return True
+
+    def admitted(self, item):
+        """The item as it is queued, once the queue has room for it; called
+        outside the lock (it may do I/O). Subclasses extend it, e.g. to
+        write the message to a spool first."""
+        return item
 
     put_nowait = put
 

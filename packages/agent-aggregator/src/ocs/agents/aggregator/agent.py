@@ -2,13 +2,14 @@
 ``.g3`` files.
 
 The work is done by :class:`ocs.agents.aggregator.drivers.Aggregator`;
-this module connects it to the router: one wildcard subscription to
-``<address_root>..feeds.`` (made again on every join), a bounded queue
-between the reactor thread and the writer, and the ``record`` Process.
+this module connects it to the router: ocs-core's
+:class:`~ocs.recording.FeedRecorder` (one wildcard subscription to
+``<address_root>..feeds.``, made again on every join) feeding a bounded,
+spooled queue between the reactor thread and the writer, and the
+``record`` Process.
 """
 import argparse
 import gc
-import threading
 import time
 
 from ocs import ocs_agent, site_config
@@ -16,7 +17,7 @@ from ocs.agents.aggregator.drivers import (Aggregator, IncomingQueue,  # noqa: F
                                            parse_size, wanted_feed)
 from ocs.agents.aggregator.recovery import (SpooledAggregator, SpooledQueue,
                                             open_spool, spool_folder)
-from ocs.ocs_feed import unpack_event
+from ocs.recording import FeedRecorder
 from ocs.base import OpCode  # noqa: F401,E402  (0.12 offers it here)
 
 __all__ = ['AggregatorAgent', 'make_parser', 'main']
@@ -60,9 +61,15 @@ class AggregatorAgent:
         self.loop_time = float(args.loop_time)
         self.retry_interval = float(args.retry_interval)
         self.max_pending_bytes = args.max_pending_size
-        self.aggregate = False
-        self.incoming_data = SpooledQueue(max_messages=args.queue_max_messages,
-                                          max_values=args.queue_max_values)
+        #: Every feed of every agent (<root>.<instance>.feeds.<name>): the
+        #: recorded ones and heartbeats queued (and spooled) while recording.
+        self.recorder = FeedRecorder(
+            agent, wanted_feed,
+            SpooledQueue(max_messages=args.queue_max_messages,
+                         max_values=args.queue_max_values),
+            address_root=getattr(args, 'address_root', None))
+        self.incoming_data = self.recorder.incoming
+        self.topic = self.recorder.topic
         #: Folder of the spool (None: no spool, ``--no-spool``).
         self.spool_dir = None if getattr(args, 'no_spool', False) else spool_folder(
             args.data_dir, getattr(args, 'instance_id', None),
@@ -70,30 +77,28 @@ class AggregatorAgent:
         self.spool_options = {
             'segment_bytes': getattr(args, 'spool_segment_size', None) or 64 << 20,
             'fsync_interval': getattr(args, 'spool_fsync', 1.0)}
-        self.malformed_events = 0
-        self._wake = threading.Event()
-        root = getattr(args, 'address_root', None) or \
-            (agent.agent_address or '').rsplit('.', 1)[0]
-        #: Every feed of every agent: <root>.<instance>.feeds.<name>.
-        self.topic = f'{root}..feeds.'
-        agent.subscribe_on_start(self._enqueue_incoming_data, self.topic,
-                                 options={'match': 'wildcard'})
+
+    @property
+    def aggregate(self):
+        """Whether the record Process is queueing feed events."""
+        return self.recorder.recording
+
+    @aggregate.setter
+    def aggregate(self, value):
+        if value:
+            self.recorder.start()
+        else:
+            self.recorder.stop()
+
+    @property
+    def malformed_events(self):
+        """Feed events that were not ``(message, feed)`` (logged)."""
+        return self.recorder.counts['malformed']
 
     def _enqueue_incoming_data(self, *args, **kwargs):
         """Feed event handler (reactor thread): queue recorded feeds and
         heartbeats while recording. Never raises."""
-        if not self.aggregate:
-            return
-        try:
-            message, feed = unpack_event(*args)
-        except ValueError as e:
-            self.malformed_events += 1
-            if self.malformed_events == 1 or self.malformed_events % 1000 == 0:
-                self.log.warn('ignoring a feed event that is not (message, feed): '
-                              '{err} ({n} so far)', err=str(e), n=self.malformed_events)
-            return
-        if wanted_feed(feed):
-            self.incoming_data.put((message, feed))
+        self.recorder.on_event(*args, **kwargs)
 
     @ocs_agent.param('test_mode', default=False, type=bool)
     def record(self, session, params):
@@ -136,7 +141,6 @@ class AggregatorAgent:
             See the package README for every key.
         """
         session.set_status('running')
-        self._wake.clear()
         spool, spool_error = None, None
         if self.spool_dir is not None:
             spool, spool_error = open_spool(self.spool_dir, log=self.log,
@@ -158,7 +162,7 @@ class AggregatorAgent:
                 aggregator.run_once_safely()
                 if params['test_mode']:
                     break
-                self._wake.wait(max(0., self.loop_time - (time.monotonic() - start)))
+                self.recorder.wake.wait(max(0., self.loop_time - (time.monotonic() - start)))
         finally:
             self.aggregate = False
             aggregator.close_safely()
@@ -171,7 +175,6 @@ class AggregatorAgent:
         if not self.aggregate:
             return False, 'record is not running.'
         self.aggregate = False
-        self._wake.set()
         session.set_status('stopping')
         return True, 'Stopping aggregation'
 

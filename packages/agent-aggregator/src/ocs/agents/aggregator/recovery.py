@@ -15,7 +15,6 @@ whole in its file; a frame cut short by the kill is cut off the file
 samples came per feed (e.g. while the Aggregator was down).
 """
 import os
-import time
 
 import so3g
 
@@ -70,32 +69,13 @@ class SpooledQueue(IncomingQueue):
         super().__init__(**kwargs)
         self.spool = spool
 
-    def put(self, item, block=False, timeout=None):
+    def admitted(self, item):
         data, feed = item
-        n = count_values(data)
-        now = time.time()
-        with self._lock:
-            self.received_messages += 1
-            self.received_values += n
-            if self.first_put is None:
-                self.first_put = now
-            self.last_put = now
-            if len(self._q) >= self.max_messages or \
-                    (self.values + n > self.max_values and self._q):
-                self.dropped_messages += 1
-                self.dropped_values += n
-                self.last_drop = now
-                return False
         spool = self.spool
         seq = None
         if spool is not None and isinstance(feed, dict) and feed.get('record'):
             seq = spool.append(data, feed)
-        with self._lock:
-            self._q.append(((data, feed, seq), n))
-            self.values += n
-        return True
-
-    put_nowait = put
+        return data, feed, seq
 
 
 class SpooledAggregator(Aggregator):
