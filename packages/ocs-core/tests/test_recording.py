@@ -9,7 +9,8 @@ import threading
 
 import pytest
 
-from ocs.recording import BoundedFeedQueue, FeedRecorder, count_values, is_recorded
+from ocs.recording import (BoundedFeedQueue, FeedRecorder, count_values, is_recorded,
+                           recording_switch)
 
 
 class SubscribingAgent:
@@ -131,3 +132,18 @@ def test_admitted_hook_sees_only_what_the_queue_takes():
     assert q.put(({'b': {'data': {'x': 2}}}, RECORDED)) is False
     assert seen == [{'b': {'data': {'x': 1}}}]
     assert q.get_nowait() == ({'b': {'data': {'x': 1}}}, RECORDED, 1)
+
+
+def test_recording_switch_starts_and_stops_the_recorder():
+    class Recorder:
+        aggregate = recording_switch()
+
+        def __init__(self):
+            self.recorder = FeedRecorder(SubscribingAgent(), is_recorded)
+
+    r = Recorder()
+    assert r.aggregate is False
+    r.aggregate = True
+    assert r.recorder.recording and not r.recorder.wake.is_set()
+    r.aggregate = False
+    assert not r.recorder.recording and r.recorder.wake.is_set()

@@ -7,6 +7,7 @@ and :class:`BoundedFeedQueue` the hand-over, bounded and counted: a message
 that does not fit is refused and counted, never dropped silently.
 """
 from .bounded_queue import BoundedFeedQueue, count_values
-from .recorder import FeedRecorder, is_recorded
+from .recorder import FeedRecorder, is_recorded, recording_switch
 
-__all__ = ['BoundedFeedQueue', 'FeedRecorder', 'count_values', 'is_recorded']
+__all__ = ['BoundedFeedQueue', 'FeedRecorder', 'count_values', 'is_recorded',
+           'recording_switch']

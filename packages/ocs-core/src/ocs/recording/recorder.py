@@ -6,7 +6,7 @@ from ocs.ocs_feed import unpack_event
 
 from .bounded_queue import BoundedFeedQueue
 
-__all__ = ['FeedRecorder', 'is_recorded']
+__all__ = ['FeedRecorder', 'is_recorded', 'recording_switch']
 
 log = get_logger(__name__)
 
@@ -24,6 +24,22 @@ def is_recorded(feed, exclude_key=None):
         return True
     agg = feed.get('agg_params')
     return not (isinstance(agg, dict) and agg.get(exclude_key))
+
+
+def recording_switch(attribute='recorder'):
+    """A property that reads and sets whether ``self.<attribute>`` (a
+    :class:`FeedRecorder`) records: True starts it, False stops it (and
+    wakes the writer). The recorders offer it as 0.12's ``aggregate``."""
+    def get(self):
+        return getattr(self, attribute).recording
+
+    def set_(self, value):
+        recorder = getattr(self, attribute)
+        if value:
+            recorder.start()
+        else:
+            recorder.stop()
+    return property(get, set_, doc='Whether feed events are queued for recording now.')
 
 
 class FeedRecorder:

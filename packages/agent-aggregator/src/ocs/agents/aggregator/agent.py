@@ -17,7 +17,7 @@ from ocs.agents.aggregator.drivers import (Aggregator, IncomingQueue,  # noqa: F
                                            parse_size, wanted_feed)
 from ocs.agents.aggregator.recovery import (SpooledAggregator, SpooledQueue,
                                             open_spool, spool_folder)
-from ocs.recording import FeedRecorder
+from ocs.recording import FeedRecorder, recording_switch
 from ocs.base import OpCode  # noqa: F401,E402  (0.12 offers it here)
 
 __all__ = ['AggregatorAgent', 'make_parser', 'main']
@@ -52,6 +52,9 @@ class AggregatorAgent:
         loop_time (float): Time between iterations of the run loop.
     """
 
+    #: Whether the record Process is queueing feed events (0.12's name).
+    aggregate = recording_switch()
+
     def __init__(self, agent, args):
         self.agent = agent
         self.log = agent.log
@@ -77,18 +80,6 @@ class AggregatorAgent:
         self.spool_options = {
             'segment_bytes': getattr(args, 'spool_segment_size', None) or 64 << 20,
             'fsync_interval': getattr(args, 'spool_fsync', 1.0)}
-
-    @property
-    def aggregate(self):
-        """Whether the record Process is queueing feed events."""
-        return self.recorder.recording
-
-    @aggregate.setter
-    def aggregate(self, value):
-        if value:
-            self.recorder.start()
-        else:
-            self.recorder.stop()
 
     @property
     def malformed_events(self):

@@ -4,7 +4,7 @@ import argparse
 import time
 
 from ocs import ocs_agent, site_config
-from ocs.recording import BoundedFeedQueue, FeedRecorder
+from ocs.recording import BoundedFeedQueue, FeedRecorder, recording_switch
 
 from .drivers import Publisher, feed_wanted
 from ocs.base import OpCode  # noqa: F401,E402  (0.12 offers it here)
@@ -31,6 +31,9 @@ class InfluxDBAgent:
         loop_time (float): Time between iterations of the run loop.
     """
 
+    #: Whether the record Process is queueing feed events (0.12's name).
+    aggregate = recording_switch()
+
     def __init__(self, agent, args):
         self.agent = agent
         self.log = agent.log
@@ -42,18 +45,6 @@ class InfluxDBAgent:
         self.recorder = FeedRecorder(agent, feed_wanted, BoundedFeedQueue(),
                                      address_root=getattr(args, 'address_root', None))
         self.incoming_data = self.recorder.incoming
-
-    @property
-    def aggregate(self):
-        """Whether the record Process is queueing feed events."""
-        return self.recorder.recording
-
-    @aggregate.setter
-    def aggregate(self, value):
-        if value:
-            self.recorder.start()
-        else:
-            self.recorder.stop()
 
     @property
     def feed_events(self):
