@@ -21,7 +21,6 @@ class Figure:
     better: str = 'lower'
     fmt: str = '.3g'
     values: dict = field(default_factory=lambda: {OURS: [], OLD: []})
-    note: str = ''
 
     def add(self, side, value):
         """Record ``value`` (None: the round failed) for ``side``."""
@@ -58,11 +57,10 @@ class Figure:
     def row(self):
         r = self.ratio()
         return [self.name, self.cell(OURS), self.cell(OLD),
-                '-' if r is None else f'{r:.2f}', self.spread(), f'{self.better}',
-                self.note]
+                '-' if r is None else f'{r:.2f}', self.spread(), self.better]
 
 
-HEADER = ['figure', 'ours', '0.12.1', 'ours / 0.12.1', 'per-round ratios', 'better', 'note']
+HEADER = ['figure', 'ours', '0.12.1', 'ours / 0.12.1', 'per-round ratios', 'better']
 
 
 class Table:
