@@ -96,10 +96,11 @@ observatory-down: venv
 	$(VENV)/bin/python deploy/local/observatory.py down
 
 # Our agents against ocs 0.12.1's, same workloads, one router, interleaved
-# rounds (BENCH_ARGS: e.g. --quick, --rounds 5, --only rtt,feed). The other
+# rounds (BENCH_ARGS: e.g. --quick, --rounds 5, --only rtt,feed). Needs the
+# observatory's parts (router, influxd) and ocs 0.12.1. The other
 # bench/bench_*.py scripts run by hand.
 BENCH_ARGS ?=
-bench: setup
+bench: setup-observatory old-ocs
 	$(VENV)/bin/python bench/compare_ocs012.py --markdown var/bench/compare_ocs012.md $(BENCH_ARGS)
 
 # Container images (deploy/docker/README.md); IMAGES_ARGS=--debian-base builds
