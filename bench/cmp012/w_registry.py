@@ -18,6 +18,27 @@ from proc_cpu import CpuMeter
 from .figures import OLD, OURS
 
 
+def measure_both(pollers, regs, addresses, seconds):
+    """bench_registry.measure_steady for both Registries at once (two
+    threads); returns {side: its result}."""
+    res, errors = {}, []
+
+    def measure(key):
+        try:
+            res[key] = measure_steady(pollers[key], {'reg': CpuMeter(regs[key].pid)},
+                                      addresses, seconds)
+        except Exception as e:
+            errors.append(e)
+    threads = [threading.Thread(target=measure, args=(k,)) for k in (OURS, OLD)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return res
+
+
 def run(ctx, table):
     window = 5 if ctx.quick else 15
     regs, pollers = {}, {}
@@ -43,16 +64,7 @@ def run(ctx, table):
             print(f'[registry] {n} agents: {ctx.rounds} window(s) of {window} s, both '
                   f'Registries at once', flush=True)
             for r in range(ctx.rounds):
-                res = {}
-
-                def measure(key):
-                    res[key] = measure_steady(pollers[key], {'reg': CpuMeter(regs[key].pid)},
-                                              addresses, window)
-                threads = [threading.Thread(target=measure, args=(k,)) for k in (OURS, OLD)]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join()
+                res = measure_both(pollers, regs, addresses, window)
                 for key in (OURS, OLD):
                     shares, stale, missing, expired, failed = res[key]
                     cpu.add(key, shares['reg'])
