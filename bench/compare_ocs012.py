@@ -131,10 +131,12 @@ def main(only, rounds, quick, markdown, readme, keep):
     failed = ['setup']
     try:
         ctx.start()
+        failed = ['run']
         failed = run_workloads(ctx, table, parts)
     except BaseException as e:
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             print(f'\ncompare_ocs012: interrupted ({e!r})', file=sys.stderr)
+            failed = ['interrupted']
         else:
             traceback.print_exc()
     finally:
