@@ -29,6 +29,14 @@ Run::
     .venv/bin/python bench/bench_aggregator.py [--quick] [--strict]
         [--skip-router] [--seconds 10] [--compare-spool]
 
+Before/after, interleaved in one run: export the reference version's
+Aggregator source and name it with ``--ab-ref`` (the agent process and part
+1 then load it through ``PYTHONPATH``)::
+
+    git archive <commit> packages/agent-aggregator/src | tar -x -C /tmp/ref
+    .venv/bin/python bench/bench_aggregator.py --quick --rounds 3 \
+        --ab-ref /tmp/ref/packages/agent-aggregator/src
+
 Exit code 0 when it ran to the end (1 with ``--strict`` if a goal was
 missed), 2 if the bench itself failed. Every process it started is
 stopped by PID.
@@ -239,7 +247,10 @@ def poll_record(router, instance):
     return reply['args'][0][2].get('data') or {}
 
 
-def part2(args, spool=True):
+def part2(args, spool=True, env=None, label=None):
+    """Part 2; ``env``: extra environment of the agent process (e.g.
+    ``PYTHONPATH`` of a reference copy of the Aggregator's source);
+    ``label`` names the run in the output."""
     import psutil
     from ocs.testing import AgentLauncher, RouterProcess
 
@@ -253,7 +264,7 @@ def part2(args, spool=True):
         data_dir = os.path.join(tmp, 'hk')
         agg = launcher('aggregator', 'AggregatorAgent', site_args=[
             ['--data-dir', data_dir], ['--initial-state', 'record']] + (
-                [] if spool else [['--no-spool']]), ready_timeout=60)
+                [] if spool else [['--no-spool']]), ready_timeout=60, env=env)
         deadline = time.time() + 30
         while not poll_record(router, 'aggregator').get('current_file'):
             if time.time() > deadline:
@@ -264,8 +275,11 @@ def part2(args, spool=True):
                 '--root', router.address_root]
         ready = os.path.join(tmp, 'sub.ready')
         sub_out = os.path.join(tmp, 'sub.json')
+        # The raw subscriber speaks MessagePack, as the agent does: its CPU
+        # is autobahn's receiving and decoding of the same messages.
         sub = subprocess.Popen([sys.executable, tools, 'subscribe', *base,
-                                '--out', sub_out, '--ready', ready])
+                                '--out', sub_out, '--ready', ready,
+                                '--serializer', 'msgpack'])
         started.append(sub)
         while not os.path.exists(ready):
             if sub.poll() is not None:
@@ -338,9 +352,10 @@ def part2(args, spool=True):
         sub_cpu = (scpu1.user + scpu1.system) - (scpu0.user + scpu0.system)
         ratio = agg_rate / sub_rate
         zero_loss = written == published and lost == 0
-        print('Part 2%s: real router, AggregatorAgent, raw subscriber; %d providers x %d '
+        print('Part 2%s%s: real router, AggregatorAgent, raw subscriber; %d providers x %d '
               'fields from %d publishers, %d samples/message, as fast as acknowledged'
-              % ('' if spool else ' (--no-spool)', N_PROV, N_FIELDS, n_pubs, spm))
+              % ('' if spool else ' (--no-spool)', ' [%s]' % label if label else '',
+                 N_PROV, N_FIELDS, n_pubs, spm))
         print('  published:            %d values in %.1f s (%.0f values/s)'
               % (published, t_pub, published / t_pub))
         print('  raw subscriber:       %d values, %.0f values/s' % (sub_vals, sub_rate))
@@ -348,10 +363,12 @@ def part2(args, spool=True):
               % (q['received_values'], agg_rate, written, lost))
         print('  ratio aggregator/raw: %.2f   (goal >= %.1f, with zero loss: %s)'
               % (ratio, RATE_GOAL, 'yes' if zero_loss else 'NO'))
+        per_m = written / 1e6 if written else float('nan')
         print('  Aggregator process:   %.3f CPU-s per million values (WAMP decoding '
-              'included); raw subscriber process (decoding and counting only): %.3f'
-              % (agg_cpu / (written / 1e6) if written else float('nan'),
-                 sub_cpu / (sub_vals / 1e6)))
+              'included; user %.3f, system %.3f); raw MessagePack subscriber process '
+              '(receiving, decoding and counting only): %.3f'
+              % (agg_cpu / per_m, (cpu1.user - cpu0.user) / per_m,
+                 (cpu1.system - cpu0.system) / per_m, sub_cpu / (sub_vals / 1e6)))
         print('  by thread (CPU-s per million values): %s  (main = reactor: WAMP '
               'decoding and the feed handler; the other busy one is the writer)'
               % ', '.join('%s %.3f' % ('main' if tid == agg.pid else tid, c / (written / 1e6))
@@ -361,9 +378,14 @@ def part2(args, spool=True):
         print('  files: %d, frames %d, bytes %d'
               % (fd['written']['files_closed'], fd['written']['frames'],
                  fd['written']['bytes']))
+        others = [c for c, tid in threads if tid != agg.pid]
         return ratio >= RATE_GOAL and zero_loss, {
             'ratio': ratio, 'agg_rate': agg_rate, 'sub_rate': sub_rate,
-            'rss_mb': rss_peak / 2**20, 'zero_loss': zero_loss}
+            'rss_mb': rss_peak / 2**20, 'zero_loss': zero_loss,
+            'cpu': agg_cpu / per_m,
+            'reactor': sum(c for c, tid in threads if tid == agg.pid) / per_m,
+            'writer': (max(others) if others else 0.) / per_m,
+            'sub_cpu': sub_cpu / (sub_vals / 1e6)}
     finally:
         for p in started:
             if p.poll() is None:
@@ -375,6 +397,66 @@ def part2(args, spool=True):
         if launcher is not None:
             launcher.stop_all()
         router.cleanup()
+
+
+# A/B against a reference copy ---------------------------------------------------
+def _part1_child(args, env):
+    """Part 1 in a new process (``env`` picks the code); its figures."""
+    with tempfile.TemporaryDirectory(prefix='bench-agg-ab-') as tmp:
+        out = os.path.join(tmp, 'p1.json')
+        cmd = [sys.executable, os.path.abspath(__file__), '--skip-router',
+               '--repeat', '1', '--json', out] + (['--quick'] if args.quick else [])
+        subprocess.run(cmd, env=dict(os.environ, **env), check=True,
+                       stdout=subprocess.DEVNULL)
+        with open(out) as f:
+            return json.load(f)
+
+
+def _spread(values):
+    values = sorted(values)
+    return '%.3f [%.3f-%.3f]' % (values[len(values) // 2], values[0], values[-1])
+
+
+def ab_compare(args):
+    """Rounds of (reference, ours), the order swapped every round; prints
+    each figure's median and range over the rounds."""
+    ref = {'PYTHONPATH': os.path.abspath(args.ab_ref)}
+    runs = {'ref': [], 'ours': []}
+    try:
+        for r in range(args.rounds):
+            order = ('ref', 'ours') if r % 2 == 0 else ('ours', 'ref')
+            for name in order:
+                env = ref if name == 'ref' else {}
+                p1 = _part1_child(args, env)
+                fig = {'p1_spool': p1['spool'], 'p1_nospool': p1['ours']}
+                if not args.skip_router:
+                    _, p2 = part2(args, env=env or None, label='%s, round %d' % (name, r + 1))
+                    fig.update(p2)
+                runs[name].append(fig)
+    except Exception:
+        traceback.print_exc()
+        return 2
+    rows = [('p1_spool', 'part 1, with the spool: CPU-s/Mvalue'),
+            ('p1_nospool', 'part 1, no spool: CPU-s/Mvalue'),
+            ('cpu', 'part 2, agent process: CPU-s/Mvalue'),
+            ('reactor', '  reactor thread'),
+            ('writer', '  writer thread'),
+            ('sub_cpu', 'part 2, raw MessagePack subscriber: CPU-s/Mvalue'),
+            ('ratio', 'part 2, rate aggregator/raw subscriber')]
+    print('A/B summary, %d rounds (median [min-max]); ref = %s'
+          % (args.rounds, args.ab_ref))
+    print('  %-50s %-22s %-22s %s' % ('figure', 'ref', 'ours', 'ours/ref'))
+    for key, text in rows:
+        a = [f[key] for f in runs['ref'] if key in f]
+        b = [f[key] for f in runs['ours'] if key in f]
+        if not a or not b:
+            continue
+        med = sorted(b)[len(b) // 2] / sorted(a)[len(a) // 2]
+        print('  %-50s %-22s %-22s %.2f' % (text, _spread(a), _spread(b), med))
+    if not args.skip_router:
+        print('  zero loss in every run: %s' % all(
+            f['zero_loss'] for v in runs.values() for f in v))
+    return 0
 
 
 def main():
@@ -389,12 +471,23 @@ def main():
                          'length); 0: 400 messages per provider.')
     ap.add_argument('--compare-spool', action='store_true',
                     help='Run part 2 once more before, with --no-spool.')
+    ap.add_argument('--ab-ref', default=None, metavar='SRC',
+                    help="A reference copy of the Aggregator's src folder (e.g. "
+                         "from git archive): parts 1 and 2 run alternately on it "
+                         "and on ours, --rounds times, and a summary compares them.")
+    ap.add_argument('--rounds', type=int, default=3)
+    ap.add_argument('--json', default=None, help='Write part 1 figures here.')
     args = ap.parse_args()
     from ocs import logs
     logs.configure(level='warning')
+    if args.ab_ref:
+        return ab_compare(args)
     ok = True
     try:
-        good, _ = part1(args)
+        good, res = part1(args)
+        if args.json:
+            with open(args.json, 'w') as f:
+                json.dump(res, f)
         ok &= good
         if not args.skip_router:
             if args.compare_spool:

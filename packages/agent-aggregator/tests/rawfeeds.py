@@ -20,7 +20,7 @@ must not record. The summary (JSON) says what was published.
 Subscribe::
 
     python rawfeeds.py subscribe --url WS --realm R --root observatory \
-        --out sub.json [--dump events.jsonl] [--ready FILE]
+        --out sub.json [--dump events.jsonl] [--ready FILE] [--serializer msgpack]
 
 counts the values of every recorded feed received (per topic, with the
 first and last receive times) until SIGTERM/SIGINT, then writes the
@@ -159,8 +159,10 @@ def subscribe(args):
     from autobahn.wamp.types import SubscribeOptions
     from twisted.internet import reactor
 
-    comp = Component(transports=[{'url': args.url, 'type': 'websocket',
-                                  'max_retries': 0}], realm=args.realm)
+    transport = {'url': args.url, 'type': 'websocket', 'max_retries': 0}
+    if args.serializer:
+        transport['serializers'] = [args.serializer]
+    comp = Component(transports=[transport], realm=args.realm)
     topics = {}
     dump = open(args.dump, 'w') if args.dump else None
 
@@ -239,6 +241,8 @@ def make_parser():
     s = sub.choices['subscribe']
     s.add_argument('--dump', default=None)
     s.add_argument('--ready', default=None)
+    s.add_argument('--serializer', default=None, choices=['msgpack', 'cbor', 'json'],
+                   help="WAMP serializer (default: autobahn's, CBOR then JSON).")
     return p
 
 

@@ -255,7 +255,7 @@ class Aggregator:
             self._ingest(data, feed)
         return len(items)
 
-    def _ingest(self, data, feed):
+    def _ingest(self, data, feed, packed=None):
         if not isinstance(feed, dict):
             self._reject(None, count_values(data),
                          "feed description is a %s, not a dict"
@@ -293,11 +293,11 @@ class Aggregator:
         prov = self.providers[pid]
         try:
             try:
-                n, errors = prov.save_to_block(data)
+                n, errors = prov.save_to_block(data, packed)
             except SchemaChange as e:
                 self._write_provider(prov)
                 self._new_prov_id(prov, str(e))
-                n, errors = prov.save_to_block(data)
+                n, errors = prov.save_to_block(data, packed)
         except BadMessage as e:
             self._reject(address, count_values(data), str(e), messages=1)
             return

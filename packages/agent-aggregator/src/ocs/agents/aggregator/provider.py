@@ -20,6 +20,7 @@ from .g3cast import (column_array, column_to_g3, times_to_g3, merge_kinds,
 
 _FLOAT_ONLY = {float}
 _first = operator.itemgetter(0)
+_F8 = np.dtype('<f8')
 
 
 def _timestamps_array(lists, n):
@@ -110,11 +111,20 @@ class BlockBuffer:
         self._n_lists = 0
         self.n = 0
 
-    def append(self, timestamps, data):
+    def append(self, timestamps, data, packed=None):
         """Adds samples; ``data[f]`` has as many entries as ``timestamps``
-        for every field (checked by the caller)."""
+        for every field (checked by the caller). ``packed``: the block's
+        values already packed as float64 (``(fields, bytes)`` from
+        :func:`.packing.pack_float_blocks`), taken as they are."""
         n = len(timestamps)
         if not n:
+            return
+        if packed is not None:
+            fields, values = packed
+            part = np.frombuffer(values, _F8).reshape(len(fields), n)
+            if fields != self.fields:
+                part = part[[fields.index(f) for f in self.fields]]
+            self._add(timestamps, part, n)
             return
         cols = list(data.values()) if tuple(data) == self.fields \
             else [data[f] for f in self.fields]
@@ -127,6 +137,9 @@ class BlockBuffer:
                                    count=n * len(cols)).reshape(len(cols), n)
             except (TypeError, ValueError):
                 part = cols
+        self._add(timestamps, part, n)
+
+    def _add(self, timestamps, part, n):
         self._t.append(timestamps)
         self._parts.append(part)
         self._n_lists += n
@@ -303,7 +316,7 @@ class Provider:
     def empty(self):
         return all(b.n == 0 for b in self.blocks.values())
 
-    def save_to_block(self, data):
+    def save_to_block(self, data, packed=None):
         """Saves the samples of one feed message into blocks. A block is
         created for any new block_name.
 
@@ -314,6 +327,9 @@ class Provider:
 
         Args:
             data (dict): Feed message (dict of blocks).
+            packed (dict, optional): Its float blocks, packed by
+                :func:`.packing.pack_float_blocks` from this message (so
+                already checked): their values are taken from there.
 
         Returns:
             (n_samples, errors): samples stored, and a list of
@@ -328,9 +344,13 @@ class Provider:
             raise BadMessage("message is a %s, expected a dict of blocks"
                              % type(data).__name__)
         good, errors = [], []
+        packed = packed or {}
         for name, block in data.items():
             try:
-                ts, d = _check_block(name, block)
+                if name in packed:
+                    ts, d = block['timestamps'], block['data']
+                else:
+                    ts, d = _check_block(name, block)
             except BadMessage as e:
                 n = len(block.get('timestamps') or ()) \
                     if isinstance(block, dict) else 0
@@ -357,7 +377,7 @@ class Provider:
                                   address=self.address, block=name,
                                   renamed=str(renamed))
             if ts:
-                b.append(ts, d)
+                b.append(ts, d, packed.get(name))
                 n += len(ts)
             self.last_block_received = name
         if good:

@@ -2,7 +2,8 @@
 start.
 
 :class:`SpooledQueue` writes each recorded feed message to the
-:class:`~.spool.FeedSpool` (router thread) before queueing it.
+:class:`~.spool.FeedSpool` (router thread) before queueing it; its float
+blocks are packed once (:mod:`.packing`), for the spool and the writer.
 :class:`SpooledAggregator` follows each message into its provider's
 buffer and into the data frame that holds it; just before a frame is
 written to a .g3 file, a mark names the file, the offset and the messages
@@ -21,6 +22,7 @@ import so3g
 from .drivers import Aggregator
 from .gaps import FeedGaps
 from .ingest import IncomingQueue, count_values
+from .packing import pack_float_blocks
 from .spool import FeedSpool
 
 _DATA = so3g.HKFrameType.data
@@ -55,9 +57,12 @@ def open_spool(folder, segment_bytes=64 << 20, fsync_interval=1.0, log=None):
 
 
 class SpooledQueue(IncomingQueue):
-    """An :class:`IncomingQueue` that writes each recorded feed message to
-    ``spool`` before queueing it; items come out as ``(data, feed, seq)``
-    (``seq`` None when not spooled). One producer thread only.
+    """An :class:`IncomingQueue` that packs the float blocks of each
+    recorded feed message (:func:`.packing.pack_float_blocks`) and writes
+    the message to ``spool`` before queueing it; items come out as
+    ``(data, feed, seq, packed)`` (``seq`` None when not spooled;
+    ``data`` without the values of the packed blocks, which are in
+    ``packed``). One producer thread only.
 
     Args:
         spool (FeedSpool, optional): Set or change later with
@@ -72,10 +77,12 @@ class SpooledQueue(IncomingQueue):
     def admitted(self, item):
         data, feed = item
         spool = self.spool
-        seq = None
-        if spool is not None and isinstance(feed, dict) and feed.get('record'):
-            seq = spool.append(data, feed)
-        return data, feed, seq
+        seq = packed = None
+        if isinstance(feed, dict) and feed.get('record'):
+            data, packed = pack_float_blocks(data)
+            if spool is not None:
+                seq = spool.append(data, feed, packed)
+        return data, feed, seq, packed
 
 
 class SpooledAggregator(Aggregator):
@@ -206,15 +213,19 @@ class SpooledAggregator(Aggregator):
             while not q.empty():
                 items.append(q.get_nowait())
         for item in items:
-            # (data, feed, seq) from a SpooledQueue; (data, feed) otherwise.
-            self._take(item[0], item[1], item[2] if len(item) > 2 else None)
+            # (data, feed, seq, packed) from a SpooledQueue; (data, feed)
+            # otherwise.
+            if len(item) > 3:
+                self._take(item[0], item[1], item[2], packed=item[3])
+            else:
+                self._take(item[0], item[1], item[2] if len(item) > 2 else None)
         return len(items)
 
-    def _take(self, data, feed, seq, report=True):
+    def _take(self, data, feed, seq, report=True, packed=None):
         address = feed.get('address') if isinstance(feed, dict) else None
         if address is not None and feed.get('record'):
             self.gaps.observe(data, address, report=report)
-        self._ingest(data, feed)
+        self._ingest(data, feed, packed)
         if seq is None:
             return
         self._drained_hi = max(self._drained_hi, seq)

@@ -6,14 +6,20 @@ A folder of segment files (``<number>.spool``), each starting with
 MessagePack payload. Two kinds of record:
 
 - data ``[0, seq, address, message, feed]``: a feed message as received,
-  numbered in arrival order (``seq`` grows across runs);
+  numbered in arrival order (``seq`` grows across runs); or
+  ``[0, seq, address, message, feed, floats]`` where the router thread
+  packed float blocks (:mod:`.packing`): ``floats`` maps each such block's
+  name to ``[fields, float64 bytes]`` and its ``data`` is left out of
+  ``message`` (put back on reading);
 - mark ``[1, path, offset, length, address, seq_hi]``: written just before
   a frame is written into a .g3 file, at ``offset`` (``length`` bytes).
   For a data frame, ``address`` and ``seq_hi`` say which messages it holds:
   those of the feed ``address`` up to ``seq_hi``.
 
 A record goes to the kernel with one ``write`` as it arrives, so a killed
-process loses nothing; :meth:`FeedSpool.sync` bounds what a power cut can
+process loses nothing (its CRC is computed in pieces small enough that
+zlib keeps the GIL: the router thread does not wait for the writer
+thread to hand it back); :meth:`FeedSpool.sync` bounds what a power cut can
 lose. The owner tells :meth:`FeedSpool.release` which messages are still
 needed (not yet in a file): per feed address, the lowest seq still needed,
 and the last seq taken from the queue. Segments are deleted oldest first
@@ -41,9 +47,13 @@ import zlib
 import msgpack
 
 from ocs.logs import TxaioStyleLogger
+from .packing import unpack_float_block
 
-#: First bytes of every segment file.
-MAGIC = b'OCS-AGG-SPOOL 1\n'
+#: First bytes of every segment file (version 2: data records may hold
+#: packed float blocks).
+MAGIC = b'OCS-AGG-SPOOL 2\n'
+#: Segments this version reads (all of MAGIC's length).
+READ_MAGICS = (MAGIC, b'OCS-AGG-SPOOL 1\n')
 _HEAD = struct.Struct('<II')
 _NAME = re.compile(r'^(\d{12})\.spool$')
 
@@ -57,6 +67,28 @@ _NEVER = float('inf')
 
 #: Seconds without attempts after the spool could not be written.
 RETRY_INTERVAL = 5.0
+
+#: zlib releases the GIL for buffers over 5 KiB; CRCs are computed in
+#: pieces of this size so that the router thread keeps it.
+_CRC_PIECE = 4096
+
+
+def _crc(payload):
+    if len(payload) <= _CRC_PIECE:
+        return zlib.crc32(payload)
+    view, crc = memoryview(payload), 0
+    for i in range(0, len(view), _CRC_PIECE):
+        crc = zlib.crc32(view[i:i + _CRC_PIECE], crc)
+    return crc
+
+
+def _message(rec):
+    """The feed message of a data record, packed float blocks put back."""
+    message = rec[3]
+    if len(rec) > 5 and rec[5]:
+        for name, (fields, values) in rec[5].items():
+            message[name]['data'] = unpack_float_block(fields, values)
+    return message
 
 
 def _needed(address, seq, lows, taken):
@@ -197,8 +229,8 @@ class FeedSpool:
         with open(path, 'rb') as f:
             blob = f.read()
         seg = Segment(number, len(blob))
-        if not blob.startswith(MAGIC):
-            if MAGIC.startswith(blob):
+        if not blob.startswith(READ_MAGICS):
+            if any(m.startswith(blob) for m in READ_MAGICS):
                 # Killed while starting the segment: nothing in it.
                 os.unlink(path)
                 return
@@ -284,8 +316,9 @@ class FeedSpool:
                         fd = fds[number] = os.open(path, os.O_RDONLY)
                     rec = msgpack.unpackb(os.pread(fd, length, start), raw=False,
                                           strict_map_key=False)
-                    yield seq, rec[3], rec[4]
-                except (OSError, ValueError, IndexError, msgpack.UnpackException) as e:
+                    yield seq, _message(rec), rec[4]
+                except (OSError, ValueError, IndexError, KeyError, TypeError,
+                        msgpack.UnpackException) as e:
                     self._torn(path, start, length, 'cannot read the message: %s' % e)
         finally:
             for fd in fds.values():
@@ -299,9 +332,16 @@ class FeedSpool:
         return out
 
     # -- appending -------------------------------------------------------
-    def append(self, message, feed):
+    def append(self, message, feed, packed=None):
         """Writes a data record. Returns its seq, or None if it could not be
-        written (counted in ``not_spooled``, logged)."""
+        written (counted in ``not_spooled``, logged).
+
+        Args:
+            message (dict): The feed message.
+            feed (dict): The encoded feed.
+            packed (dict, optional): Float blocks of ``message`` packed by
+                :func:`.packing.pack_float_blocks`: written as bytes.
+        """
         with self.lock:
             if self._closed:
                 return None
@@ -313,7 +353,8 @@ class FeedSpool:
             seq = self.next_seq
             address = _address(feed)
             try:
-                payload = self._packer.pack([DATA, seq, address, message, feed])
+                payload = self._packer.pack(_data_record(seq, address, message,
+                                                         feed, packed))
             except Exception as e:
                 self._packer = msgpack.Packer(use_bin_type=True)
                 self._fail("cannot encode a message of %s: %s"
@@ -340,7 +381,7 @@ class FeedSpool:
         """Appends a record (made from ``payload``, or ``rec`` as it is).
         Returns its size, 0 on error (counted, logged)."""
         if rec is None:
-            rec = _HEAD.pack(len(payload), zlib.crc32(payload)) + payload
+            rec = _HEAD.pack(len(payload), _crc(payload)) + payload
         try:
             if self._fd is None or self._open_seg.size >= self.segment_bytes:
                 self._start_segment()
@@ -537,6 +578,16 @@ class FeedSpool:
                     'torn_bytes': self.torn_bytes,
                     'last_sync': self.last_sync,
                     'last_error': self.last_error}
+
+
+def _data_record(seq, address, message, feed, packed):
+    if not packed:
+        return [DATA, seq, address, message, feed]
+    rest = {name: ({k: v for k, v in block.items() if k != 'data'}
+                   if name in packed else block)
+            for name, block in message.items()}
+    return [DATA, seq, address, rest, feed,
+            {name: [list(fields), values] for name, (fields, values) in packed.items()}]
 
 
 def _address(feed):
