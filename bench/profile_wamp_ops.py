@@ -17,9 +17,11 @@ figures.
 
 With ``--log-share`` nothing is profiled: three agents, ours, ours with
 ``OCS_LOG_LEVEL=warning`` (the five session log lines of a start + wait
-not written) and 0.12.1's, take turns call by call (rotating), which gives
-the share of the round trip and of the agent's CPU that goes to writing
-log lines.
+not written) and 0.12.1's, and a raw autobahn peer (two calls of its
+noop: the floor, ``bench/core/raw_peer.py``, MessagePack as our agents)
+take turns call by call (rotating), which gives the share of the round
+trip and of the agent's CPU that goes to writing log lines, and what is
+left above two raw calls.
 
 Run::
 
@@ -36,7 +38,7 @@ import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_core import blocking, start_wait  # noqa: E402
+from bench_core import blocking, start_wait, wait_answer  # noqa: E402
 from cmp012.context import BENCH_ID, CORE, Context  # noqa: E402
 from cmp012.figures import LABELS, OLD, OURS  # noqa: E402
 from proc_cpu import CpuMeter  # noqa: E402
@@ -58,14 +60,27 @@ def group_of(filename):
 
 
 @inlineCallbacks
+def two_calls(sess, procedure):
+    """Two raw calls of ``procedure`` (the floor); returns the seconds."""
+    t0 = time.perf_counter()
+    yield sess.call(procedure)
+    yield sess.call(procedure)
+    return time.perf_counter() - t0
+
+
+@inlineCallbacks
 def rotate(sess, uris, n):
-    """start + wait on each of ``uris`` in turn, the order rotating; ms."""
+    """start + wait on each of ``uris`` in turn (two raw calls for a key
+    'raw'), the order rotating; ms."""
     keys = list(uris)
     out = {k: [] for k in keys}
     for i in range(n):
         j = i % len(keys)
         for key in keys[j:] + keys[:j]:
-            dt = yield start_wait(sess, uris[key], 'noop')
+            if key == 'raw':
+                dt = yield two_calls(sess, uris[key])
+            else:
+                dt = yield start_wait(sess, uris[key], 'noop')
             out[key].append(dt * 1e3)
     return out
 
@@ -91,8 +106,15 @@ def log_share_run(n):
             else:
                 os.environ['OCS_LOG_LEVEL'] = old_env
         ctx.wait_ready(agents['quiet'], ctx.address(quiet))
+        agents['raw'] = ctx.procs.start(
+            [sys.executable, CORE / 'raw_peer.py', '--url', ctx.router.ws_url, '--realm',
+             ctx.router.realm, '--root', ctx.root, '--name', 'bench-raw', '--mode', 'peer',
+             '--serializer', 'msgpack'], 'raw-peer')
+        raw = ctx.address('bench-raw') + '.noop'
+        blocking(wait_answer, ctx.sess, raw, [], timeout=60)
         uris = {OURS: ctx.address(BENCH_ID[OURS]) + '.ops',
-                'quiet': ctx.address(quiet) + '.ops', OLD: ctx.address(BENCH_ID[OLD]) + '.ops'}
+                'quiet': ctx.address(quiet) + '.ops', OLD: ctx.address(BENCH_ID[OLD]) + '.ops',
+                'raw': raw}
         blocking(rotate, ctx.sess, uris, 30)
         meters = {k: CpuMeter(p.pid) for k, p in agents.items()}
         c0 = {k: m.cpu() for k, m in meters.items()}
@@ -101,15 +123,20 @@ def log_share_run(n):
     finally:
         ctx.close()
     import statistics
-    names = {OURS: 'ours', 'quiet': 'ours, log level warning', OLD: '0.12.1'}
-    print(f'\n{n} start + wait pairs per agent, rotating; load average '
-          f'{os.getloadavg()[0]:.1f}')
-    for k in (OURS, 'quiet', OLD):
-        print(f'  {names[k]:<24} median {statistics.median(t[k]):.3f} ms, agent CPU per '
+    names = {OURS: 'ours', 'quiet': 'ours, log level warning', OLD: '0.12.1',
+             'raw': 'raw peer, 2 calls (floor)'}
+    print(f'\n{n} start + wait pairs per agent (and pairs of raw calls), rotating; '
+          f'load average {os.getloadavg()[0]:.1f}')
+    for k in (OURS, 'quiet', OLD, 'raw'):
+        print(f'  {names[k]:<27} median {statistics.median(t[k]):.3f} ms, process CPU per '
               f'pair {cpu[k]:.0f} µs')
     base = statistics.median(t[OLD])
+    floor = statistics.median(t['raw'])
     print(f'  ratio to 0.12.1: ours {statistics.median(t[OURS]) / base:.3f}, ours with log '
           f'level warning {statistics.median(t["quiet"]) / base:.3f}')
+    print(f'  ratio to the floor: ours {statistics.median(t[OURS]) / floor:.3f}, ours with '
+          f'log level warning {statistics.median(t["quiet"]) / floor:.3f}, 0.12.1 '
+          f'{base / floor:.3f}')
 
 
 @inlineCallbacks
