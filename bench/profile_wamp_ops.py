@@ -122,7 +122,9 @@ def log_share_run(n):
         cpu = {k: (m.cpu() - c0[k]) / n * 1e6 for k, m in meters.items()}
     finally:
         ctx.close()
+    import shutil
     import statistics
+    shutil.rmtree(tmp, ignore_errors=True)
     names = {OURS: 'ours', 'quiet': 'ours, log level warning', OLD: '0.12.1',
              'raw': 'raw peer, 2 calls (floor)'}
     print(f'\n{n} start + wait pairs per agent (and pairs of raw calls), rotating; '
@@ -206,6 +208,7 @@ def main(n, top, log_share):
                                     for k in res))
     print(f'  {"total":<14}' + ''.join(f'{sum(res[k][0].values()) / pairs * 1e6:10.0f}'
                                       for k in res))
+    print(f'\nprofiles (pstats files): {", ".join(str(p) for p in profs.values())}')
     for key, (_, funcs) in res.items():
         print(f'\n{LABELS[key]}: top {top} functions by own time per pair '
               f'(own µs, cumulative µs, calls per pair, package)')
