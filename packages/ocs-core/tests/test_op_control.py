@@ -202,3 +202,22 @@ def test_crash_message():
 def test_op_codes_for_the_heartbeat():
     codes = rules.op_codes({'a': None, 'b': session('running'), 'c': session('done', False)})
     assert codes == {'a': 1, 'b': 3, 'c': 6}
+
+
+@pytest.mark.parametrize('signature', [rules.OPS_CALL, rules.QUERY_CALL], ids=['ops', 'query'])
+@pytest.mark.parametrize('n_args', range(7))
+def test_plain_positional_calls_bind_as_signature_bind_does(signature, n_args):
+    # bind_call's direct path (no keywords) must give Signature.bind's result.
+    args = tuple(f'arg{i}' for i in range(n_args))
+    try:
+        b = signature.bind(*args)
+        b.apply_defaults()
+        expected = dict(b.arguments)
+    except TypeError:
+        with pytest.raises(ApplicationError):
+            rules.bind_call(signature, args, {}, 'x')
+        return
+    got = rules.bind_call(signature, args, {}, 'x')
+    assert got == expected
+    if 'kwargs' in got:
+        assert got['kwargs'] is not rules.bind_call(signature, args, {}, 'x')['kwargs']

@@ -33,13 +33,50 @@ OPS_CALL = inspect.signature(_ops_signature)
 QUERY_CALL = inspect.signature(_query_signature)
 
 
+def _plain_call_template(signature):
+    """``(names, defaults)`` for binding a call with positional arguments
+    only: the positional parameter names in order, and every parameter's
+    value when not given (``()`` / ``{}`` for ``*args`` / ``**kwargs``)."""
+    names, defaults = [], {}
+    for p in signature.parameters.values():
+        if p.kind is p.VAR_POSITIONAL:
+            defaults[p.name] = ()
+        elif p.kind is p.VAR_KEYWORD:
+            defaults[p.name] = None    # a new dict per call, see bind_call
+        else:
+            names.append(p.name)
+            defaults[p.name] = p.default
+    return tuple(names), defaults
+
+
+#: id(signature) -> its plain-call template (Signature hashes are slow to
+#: compute; the signatures bound here live as long as the module).
+_PLAIN_CALLS = {}
+
+
 def bind_call(signature, args, kwargs, expected):
     """A WAMP call's arguments bound to ``signature``, as a dict.
+
+    A call with no keywords and no more positional arguments than named
+    parameters (what clients send) is bound directly; any other goes
+    through ``Signature.bind`` (several times slower), whose messages name
+    the argument at fault.
 
     Raises:
         ApplicationError: 'wamp.error.runtime_error' (as in ocs 0.12.1),
             naming the argument at fault and what was ``expected``.
     """
+    plain = _PLAIN_CALLS.get(id(signature))
+    if plain is None:
+        plain = _PLAIN_CALLS[id(signature)] = (signature, *_plain_call_template(signature))
+    _, names, defaults = plain
+    if not kwargs and len(args) <= len(names):
+        bound = dict(defaults)
+        bound.update(zip(names, args))
+        for name, value in defaults.items():
+            if value is None and name not in names:
+                bound[name] = {}
+        return bound
     try:
         bound = signature.bind(*args, **kwargs)
     except TypeError as e:
