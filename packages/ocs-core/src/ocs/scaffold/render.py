@@ -1,9 +1,16 @@
-"""Rendering the new-agent templates into files."""
+"""Rendering the new-agent template folder into a package."""
 import keyword
 import re
+from importlib import resources
 from pathlib import Path
 
-from ocs.scaffold import templates
+#: The template folder (package data): the new package's files, each named
+#: ``<name>.tmpl``; ``__MODULE__`` in a path and ``__UPPER_CASE__`` markers
+#: in a file are replaced by :func:`names_for`'s values (``__AGENT_CLASS__``,
+#: ``__MODULE__``, ``__DIST__``, ``__VAR__``) and the summary (``__SUMMARY__``).
+TEMPLATE = 'template'
+SUFFIX = '.tmpl'
+MARKER = re.compile(r'__([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)__')
 
 
 class ScaffoldError(ValueError):
@@ -40,17 +47,38 @@ def render_package(agent_class, dest, summary='an OCS agent.'):
     root = Path(dest) / names['folder']
     if root.exists():
         raise ScaffoldError(f"{root} already exists; choose another name or remove it.")
-    pkg = root / 'src' / 'ocs' / 'agents' / names['module']
-    files = {
-        root / 'pyproject.toml': templates.PYPROJECT,
-        root / 'README.md': templates.README,
-        pkg / '__init__.py': '',
-        pkg / 'plugin.py': templates.PLUGIN,
-        pkg / 'drivers.py': templates.DRIVERS,
-        pkg / 'agent.py': templates.AGENT,
-        root / 'tests' / f"test_{names['module']}.py": templates.TEST,
-    }
+    files = {root.joinpath(*fill(rel, names, rel)).with_suffix(''): fill(text, names, rel)
+             for rel, text in template_files()}
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text.format(**names))
+        path.write_text(text)
     return root
+
+
+def template_files():
+    """``(relative path parts, text)`` of every file in the template folder."""
+    def walk(node, parts):
+        for child in sorted(node.iterdir(), key=lambda c: c.name):
+            if child.is_dir():
+                yield from walk(child, parts + (child.name,))
+            elif child.name.endswith(SUFFIX):
+                yield parts + (child.name,), child.read_text(encoding='utf-8')
+    return list(walk(resources.files(__package__) / TEMPLATE, ()))
+
+
+def fill(text, names, where):
+    """``text`` (a string, or a tuple of path parts) with its markers replaced.
+
+    Raises:
+        KeyError: a marker with no value (a broken template), naming ``where``.
+    """
+    if isinstance(text, tuple):
+        return tuple(fill(part, names, where) for part in text)
+
+    def value(match):
+        key = match.group(1).lower()
+        if key not in names:
+            raise KeyError(f"template {'/'.join(where)} has marker {match.group(0)}; "
+                           f"known: {sorted(f'__{k.upper()}__' for k in names)}")
+        return names[key]
+    return MARKER.sub(value, text)
