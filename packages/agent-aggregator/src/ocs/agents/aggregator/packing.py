@@ -10,17 +10,16 @@ its lists of values, which are freed at once: the queue then holds few
 objects for the garbage collector to walk, and 8 bytes per value. Any
 other block is left to the general path.
 """
-import itertools
+import functools
 import operator
 import struct
 import sys
 
 __all__ = ['pack_float_blocks', 'unpack_float_block']
 
-_first = operator.itemgetter(0)
 _FLOAT = {float}
 _LIST = {list}
-_chain = itertools.chain.from_iterable
+_iadd = operator.iadd
 # Native order packs by plain copies; the values are little-endian either way.
 _FORMAT = '%dd' if sys.byteorder == 'little' else '<%dd'
 
@@ -52,13 +51,15 @@ def _pack_block(block):
         return None
     n = len(ts)
     cols = list(data.values())
-    if set(map(type, cols)) != _LIST or set(map(len, cols)) != {n} or \
-            set(map(type, map(_first, cols))) != _FLOAT:
+    if set(map(type, cols)) != _LIST or set(map(len, cols)) != {n}:
+        return None
+    flat = functools.reduce(_iadd, cols, [])
+    if set(map(type, flat[::n])) != _FLOAT:     # each field's first value
         return None
     try:
         # ints and bools in a float column become floats (as in numpy);
         # None, strings or huge ints send the block to the general path.
-        buf = struct.pack(_FORMAT % (n * len(cols)), *_chain(cols))
+        buf = struct.pack(_FORMAT % len(flat), *flat)
     except (struct.error, TypeError, OverflowError):
         return None
     return tuple(data), buf
