@@ -8,7 +8,9 @@ tests/test_multihost_netns.py; here only the timing logic is pinned.
 import pytest
 from autobahn.twisted.websocket import WampWebSocketClientFactory
 from twisted.internet.defer import Deferred
+from twisted.internet.error import ConnectionDone
 from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
 from ocs.runtime import reconnect
@@ -116,3 +118,21 @@ def test_stop_while_connecting_cancels_the_attempt(rig):
     assert attempt.called, 'the pending connection attempt was not cancelled'
     clock.advance(10)
     assert len(endpoint.attempts) == 1
+
+
+def test_autobahn_factory_builds_our_protocol_and_its_loss_reaches_us(rig):
+    # Guard (issue 19, item 6; the reason for keeping Reconnector is in its
+    # module docstring): the Reconnector learns of a lost connection only
+    # through the protocol class it sets on autobahn's factory. If autobahn's
+    # factory stopped building factory.protocol, or its protocol's
+    # connectionLost stopped running ours, an agent would never reconnect
+    # after its first loss; this fails first.
+    r, clock, endpoint, factory = rig
+    r.start()
+    proto = factory.buildProtocol(None)      # what the real endpoint does
+    assert isinstance(proto, reconnect._ReportingProtocol)
+    proto.makeConnection(StringTransport())  # autobahn starts its handshake
+    endpoint.attempts[-1].callback(proto)
+    proto.connectionLost(Failure(ConnectionDone()))
+    clock.advance(0.5)
+    assert len(endpoint.attempts) == 2, 'a loss seen by autobahn did not reach the Reconnector'

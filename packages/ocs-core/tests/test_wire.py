@@ -68,3 +68,19 @@ def test_nothing_hidden_once_numpy_is_loaded():
         "from autobahn.wamp import serializer\n"
         "print(hasattr(serializer, 'FlatBuffersSerializer'))\n")
     assert out == 'True'
+
+
+def test_autobahn_still_loads_flatbuffers_and_numpy_with_its_serializers():
+    # Guard for ocs.runtime.wire._serializer_module (kept: 0.19 s and 11 MiB
+    # per agent, see its comment). The hiding assumes that importing
+    # autobahn.wamp.serializer imports the module 'autobahn.flatbuffers' and
+    # so numpy, and defines FlatBuffersSerializer then. If autobahn stops
+    # doing so, the hiding buys nothing: remove it. (If autobahn stopped
+    # taking the hidden module's ImportError as "no FlatBuffers",
+    # test_serializers_load_without_numpy would fail.)
+    out = run_python(
+        "import sys\n"
+        "from autobahn.wamp import serializer\n"
+        "print('autobahn.flatbuffers' in sys.modules, 'numpy' in sys.modules,\n"
+        "      hasattr(serializer, 'FlatBuffersSerializer'))\n")
+    assert out == 'True True True', 'autobahn changed: see ocs.runtime.wire._serializer_module'

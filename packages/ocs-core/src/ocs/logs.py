@@ -163,11 +163,17 @@ def plain_autobahn_log_text():
 
     With click installed, autobahn wraps values in ANSI colour codes for
     its trace and debug messages on every WAMP message it sends or
-    receives, even when those levels are off (about 18 ``click.style``
-    calls per message, 0.03-0.05x of a WAMP call round trip here), and the
-    codes would end up in JSON log lines. structlog does the colouring of
-    our terminal output. Returns False if this autobahn has no such switch.
+    receives, even when those levels are off, and the codes would end up in
+    log files and JSON lines (debug level, and a few of autobahn's error
+    messages). structlog does the colouring of our terminal output.
+    Returns False if this autobahn has no such switch.
     """
+    # A private switch of autobahn's (autobahn.util._HAS_CLICK, read by its
+    # hl/hlval/hltype on every call), kept after measuring (issue 19, item 6;
+    # bench/bench_third_party_patches.py, 30 interleaved rounds here): it
+    # saves 26 us of the agent process's CPU per WAMP call (4 messages), 5%
+    # of 483 us, not visible in the call's round trip (1.42 ms); kept for the
+    # plain log text. test_logs.py fails if autobahn drops or moves it.
     import autobahn.util
     if not hasattr(autobahn.util, '_HAS_CLICK'):
         return False
