@@ -46,6 +46,7 @@ import json
 import os
 import queue
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -413,8 +414,7 @@ def _part1_child(args, env):
 
 
 def _spread(values):
-    values = sorted(values)
-    return '%.3f [%.3f-%.3f]' % (values[len(values) // 2], values[0], values[-1])
+    return '%.3f [%.3f-%.3f]' % (statistics.median(values), min(values), max(values))
 
 
 def ab_compare(args):
@@ -451,8 +451,11 @@ def ab_compare(args):
         b = [f[key] for f in runs['ours'] if key in f]
         if not a or not b:
             continue
-        med = sorted(b)[len(b) // 2] / sorted(a)[len(a) // 2]
-        print('  %-50s %-22s %-22s %.2f' % (text, _spread(a), _spread(b), med))
+        print('  %-50s %-22s %-22s %.2f' % (text, _spread(a), _spread(b),
+                                             statistics.median(b) / statistics.median(a)))
+        if len(a) == len(b) and all(a):
+            print('  %-50s %s' % ('', 'ours/ref by round: ' + ' '.join(
+                '%.2f' % (y / x) for x, y in zip(a, b))))
     if not args.skip_router:
         print('  zero loss in every run: %s' % all(
             f['zero_loss'] for v in runs.values() for f in v))
