@@ -33,3 +33,37 @@ def test_autobahn_click_switch_is_where_its_transports_read_it():
     assert wamp.hlval is u.hlval
     assert ws.hlval is u.hlval and ws.hltype is u.hltype
     assert tx.hlval is u.hlval and tx.hltype is u.hltype
+
+
+def test_loggers_made_before_configure_write_where_it_says():
+    # Module-level loggers and agent.log are made before configure() runs:
+    # their lines must still go to the configured stream and file, at its level.
+    code = ("import io, json, sys, tempfile, os\n"
+            "from ocs import logs\n"
+            "early = logs.get_logger('early.mod')\n"
+            "tx = logs.TxaioStyleLogger('ocs.agent', instance_id='a1')\n"
+            "out = io.StringIO()\n"
+            "path = os.path.join(tempfile.mkdtemp(), 'agent.jsonl')\n"
+            "logs.configure(level='info', stream=out, log_file=path)\n"
+            "early.info('early event', n=1)\n"
+            "tx.info('start called for {op}', op='acq')\n"
+            "tx.debug('hidden {x}', x=1)\n"
+            "early.debug('hidden too')\n"
+            "lines = [json.loads(l) for l in open(path)]\n"
+            "print(json.dumps([out.getvalue().count('\\n'), [l['event'] for l in lines],\n"
+            "                  lines[1]['instance_id'], lines[1]['logger']]))\n")
+    import json
+    n_out, events, iid, logger = json.loads(run_python(code))
+    assert (n_out, events) == (2, ['early event', 'start called for acq'])
+    assert (iid, logger) == ('a1', 'ocs.agent')
+
+
+def test_structlog_capture_logs_sees_our_loggers():
+    import structlog
+    from ocs import logs
+    log = logs.get_logger('captured', k=1)
+    with structlog.testing.capture_logs() as logged:
+        log.warning('seen', n=2)
+        logs.TxaioStyleLogger('tx').info('value {v}', v=3)
+    assert [(e['event'], e.get('n'), e.get('v')) for e in logged] == [
+        ('seen', 2, None), ('value 3', None, 3)]
