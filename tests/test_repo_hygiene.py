@@ -70,3 +70,26 @@ def test_tox_installs_what_each_package_environment_tests(package):
             deps = cfg[section].get('deps', base).replace('{[testenv]deps}', base)
             assert f'packages/{package}' in deps, (
                 f'tox.ini [{section}] runs packages/{package} tests but does not install it')
+
+
+def _pinned_ruff(text):
+    m = re.search(r'^\s*ruff==([\w.]+)', text, re.M)
+    return m and m.group(1)
+
+
+def test_ruff_is_clean():
+    # The lint gate (ruff.toml): runs with the pinned ruff of requirements-dev.txt.
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, '-m', 'ruff', 'check', '--no-cache',
+                           'packages', 'tests', 'bench', 'deploy'],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+
+
+def test_ruff_pins_agree():
+    import importlib.metadata
+    wanted = _pinned_ruff((ROOT / 'requirements-dev.txt').read_text())
+    assert wanted, 'requirements-dev.txt pins no ruff'
+    assert _pinned_ruff(tox_config()['testenv:lint']['deps']) == wanted
+    assert importlib.metadata.version('ruff') == wanted, 'make setup installs the pinned ruff'
