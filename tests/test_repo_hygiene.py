@@ -1,6 +1,7 @@
 """The tree's own rules, checked: no machine paths shipped, tox covers every package.
 
-Pure file reads (no processes): these run in ``make test-unit`` too.
+File reads and the pinned ruff (no other processes): these run in
+``make test-unit`` too.
 """
 import configparser
 import re
