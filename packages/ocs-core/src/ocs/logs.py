@@ -106,19 +106,19 @@ class BoundLogger(structlog.BoundLoggerBase):
         return level >= _Sinks.level
 
 
-def _our_processors():
+def _shared_processors():
     return [
         structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
+        structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
         structlog.processors.format_exc_info,
-        _write_line,
     ]
 
 
-_PROCESSORS = _our_processors()
+#: Our loggers' processors: the shared ones, then the writer.
+_PROCESSORS = _shared_processors() + [_write_line]
 
 
 def _named(*args):
@@ -136,17 +136,6 @@ def _use_our_processors():
 
 if not structlog.is_configured():
     _use_our_processors()
-
-
-def _shared_processors():
-    return [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.StackInfoRenderer(),
-        structlog.processors.format_exc_info,
-    ]
 
 
 def configure(level='info', json=None, log_file=None, stream=None):
