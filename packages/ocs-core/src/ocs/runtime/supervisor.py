@@ -107,6 +107,10 @@ class RestartPolicy:
                          f"'on-failure:key=value,...', a dict or a RestartPolicy")
 
 
+#: What :meth:`_Supervision.after_attempt` says to do.
+DONE, RAISE, WAIT = 'done', 'raise', 'wait'
+
+
 class _Supervision:
     """The bookkeeping of one supervised run (one session)."""
 
@@ -141,6 +145,26 @@ class _Supervision:
         s.add_message(msg)
         log.warning(msg, op=self.name, restarts=self.count)
         return delay
+
+    def after_attempt(self, began, stopped, result=None, failure=None):
+        """What to do after one run of the Process that began at ``began``:
+        ``(DONE, result)``, ``(RAISE, exception)`` or ``(WAIT, seconds)``
+        before the next run. ``stopped``: a client asked it to stop (never
+        restarted)."""
+        if failure is not None:
+            if stopped:
+                return RAISE, failure
+            reason = _reason(exc=failure)
+        elif stopped or not _failed(result):
+            if self.count:
+                self.session.degraded = False
+            return DONE, result
+        else:
+            reason = _reason(result)
+        delay = self.next_delay(began, reason)
+        if delay is None:
+            return (RAISE, failure) if failure is not None else (DONE, result)
+        return WAIT, delay
 
     def restarted(self):
         """The wait is over (or the Process ended): not degraded by us any
@@ -178,6 +202,10 @@ def supervise(name, start_func, stop_func, policy, blocking):
             ev.set()
         return stop_func(session, params)
 
+    def gave_up_waiting(session):
+        session.degraded = False
+        return True, f'{name} stopped by a client while waiting to restart'
+
     if blocking:
         @functools.wraps(start_func)
         def start(session, params):
@@ -187,24 +215,16 @@ def supervise(name, start_func, stop_func, policy, blocking):
                 while True:
                     began = time.time()
                     try:
-                        result = start_func(session, params)
+                        result, failure = start_func(session, params), None
                     except Exception as e:
-                        if ev.is_set():
-                            raise
-                        failure, reason = e, _reason(exc=e)
-                    else:
-                        if ev.is_set() or not _failed(result):
-                            session.degraded = False if sup.count else session.degraded
-                            return result
-                        failure, reason = None, _reason(result)
-                    delay = sup.next_delay(began, reason)
-                    if delay is None:
-                        if failure is not None:
-                            raise failure
-                        return result
-                    if ev.wait(delay):
-                        session.degraded = False
-                        return True, f'{name} stopped by a client while waiting to restart'
+                        result, failure = None, e
+                    action, value = sup.after_attempt(began, ev.is_set(), result, failure)
+                    if action is DONE:
+                        return value
+                    if action is RAISE:
+                        raise value
+                    if ev.wait(value):
+                        return gave_up_waiting(session)
                     sup.restarted()
             finally:
                 stopped.pop(id(session), None)
@@ -222,29 +242,21 @@ def supervise(name, start_func, stop_func, policy, blocking):
                 began = time.time()
                 try:
                     result = yield defer.maybeDeferred(start_func, session, params)
+                    failure = None
                 except Exception as e:
-                    if ev.is_set():
-                        raise
-                    failure, reason = e, _reason(exc=e)
-                else:
-                    if ev.is_set() or not _failed(result):
-                        if sup.count:
-                            session.degraded = False
-                        return result
-                    failure, reason = None, _reason(result)
-                delay = sup.next_delay(began, reason)
-                if delay is None:
-                    if failure is not None:
-                        raise failure
-                    return result
+                    result, failure = None, e
+                action, value = sup.after_attempt(began, ev.is_set(), result, failure)
+                if action is DONE:
+                    return value
+                if action is RAISE:
+                    raise value
                 waited = 0.0
-                while waited < delay and not ev.is_set():
-                    step = min(0.1, delay - waited)
+                while waited < value and not ev.is_set():
+                    step = min(0.1, value - waited)
                     yield task.deferLater(reactor, step, lambda: None)
                     waited += step
                 if ev.is_set():
-                    session.degraded = False
-                    return True, f'{name} stopped by a client while waiting to restart'
+                    return gave_up_waiting(session)
                 sup.restarted()
         finally:
             stopped.pop(id(session), None)
