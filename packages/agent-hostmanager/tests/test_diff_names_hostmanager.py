@@ -11,28 +11,18 @@ differs on purpose (also in docs/compatibility.md).
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 import pytest
 import yaml
 
-SNIPPET = r'''
+from ocs.testing.differential import PRELUDE, assert_same, run_cases
+
+SNIPPET = PRELUDE + r'''
 import json, sys
 from twisted.internet import reactor, defer
 from ocs.agents.host_manager import agent, drivers
-out = {}
-def norm(v):
-    if isinstance(v, (str, int, float, bool)) or v is None: return v
-    if isinstance(v, (list, tuple)): return [type(v).__name__] + [norm(x) for x in v]
-    if isinstance(v, dict): return {str(k): norm(x) for k, x in v.items()}
-    if isinstance(v, bytes): return 'bytes:' + v.decode('latin1')
-    return f'<{type(v).__name__}>'
-def record(name, fn):
-    try:
-        out[name] = ['ok', norm(fn())]
-    except Exception as e:
-        out[name] = ['exc', type(e).__name__, [c.__name__ for c in type(e).__mro__]]
+record = case
 @defer.inlineCallbacks
 def record_d(name, fn):
     try:
@@ -40,7 +30,7 @@ def record_d(name, fn):
         out[name + '_returns'] = type(d).__name__
         out[name] = ['ok', norm((yield d))]
     except Exception as e:
-        out[name] = ['exc', type(e).__name__, [c.__name__ for c in type(e).__mro__]]
+        out[name] = raised(e)
 args = json.loads(sys.argv[1])
 if args['pure']:
     record('consts', lambda: [drivers.WAIT_DEAD_TIME, drivers.WAIT_START_TIME_FOLLOWUP,
@@ -83,32 +73,14 @@ DELIBERATE = {}
 FAILED_INSPECT = 'RuntimeError naming the command and docker\'s message; 0.12.1: AttributeError'
 
 
-def _run(python, args, env=None, cwd=None):
-    r = subprocess.run([python, '-c', SNIPPET, json.dumps(args)], capture_output=True,
-                       text=True, timeout=120, env=env, cwd=cwd)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
-
-
-def _same(old, ours):
-    if old[0] == 'exc' and ours[0] == 'exc':
-        return old[1] in ours[2]
-    return old == ours
-
-
 def compare(old, ours, deliberate=DELIBERATE):
-    assert set(old) == set(ours)
-    diffs = [f'{k}:\n  0.12.1: {old[k]}\n  ours:   {ours[k]}' for k in sorted(old)
-             if k not in deliberate and not _same(old[k], ours[k])]
-    assert not diffs, '\n'.join(diffs)
-    stale = [k for k in deliberate if k in old and _same(old[k], ours[k])]
-    assert not stale, f'now equal to 0.12.1, drop from the deliberate list: {stale}'
+    assert_same(old, ours, deliberate)
 
 
 def both(old_ocs, args, env=None, cwd=None):
     env = {**os.environ, **(env or {})}
-    return (_run(old_ocs.python, args, old_ocs.env(env), cwd),
-            _run(sys.executable, args, env, cwd))
+    return (run_cases(old_ocs.python, SNIPPET, json.dumps(args), env=old_ocs.env(env), cwd=cwd),
+            run_cases(sys.executable, SNIPPET, json.dumps(args), env=env, cwd=cwd))
 
 
 needs_docker_cli = pytest.mark.skipif(shutil.which('docker') is None,

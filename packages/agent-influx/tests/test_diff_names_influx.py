@@ -4,27 +4,17 @@ each in its own process: ``influxdb_publisher.drivers._get_credentials`` and
 ``BatchingCallback``. Results (or exception types) must be equal.
 """
 import json
-import subprocess
 import sys
 
 import pytest
 
-SNIPPET = r'''
+from ocs.testing.differential import PRELUDE, assert_same, run_cases
+
+SNIPPET = PRELUDE + r'''
 import dataclasses, json, os, sys
 from ocs.agents.influxdb_publisher import drivers as d1
 from ocs.agents.influxdb_publisher_v2 import drivers as d2
 files = json.loads(sys.argv[1])
-out = {}
-def norm(v):
-    if isinstance(v, (str, int, float, bool)) or v is None: return v
-    if isinstance(v, (list, tuple)): return [type(v).__name__] + [norm(x) for x in v]
-    if isinstance(v, dict): return {str(k): norm(x) for k, x in v.items()}
-    return f'<{type(v).__name__}>'
-def case(name, fn):
-    try:
-        out[name] = ['ok', norm(fn())]
-    except Exception as e:
-        out[name] = ['exc', type(e).__name__, [c.__name__ for c in type(e).__mro__]]
 KEYS = ['INFLUXDB_USERNAME', 'INFLUXDB_PASSWORD', 'INFLUXDB_USERNAME_FILE', 'INFLUXDB_PASSWORD_FILE']
 def creds(**env):
     for k in KEYS:
@@ -78,15 +68,8 @@ def callback():
         r.append([getattr(b, step)(*args), c.connected])
     return r
 case('callback', callback)
-print(json.dumps(out, sort_keys=True))
+report()
 '''
-
-
-def _run(python, files):
-    r = subprocess.run([python, '-c', SNIPPET, json.dumps(files)], capture_output=True,
-                       text=True, timeout=60)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope='module')
@@ -100,21 +83,13 @@ def results(old_ocs, tmp_path_factory):
         files[name] = str(d / name)
     files['missing'] = str(d / 'missing')
     files['dir'] = str(d)
-    return _run(old_ocs.python, files), _run(sys.executable, files)
-
-
-def _same(old, ours):
-    if old[0] == 'exc' and ours[0] == 'exc':
-        return old[1] in ours[2]
-    return old == ours
+    return (run_cases(old_ocs.python, SNIPPET, json.dumps(files)),
+            run_cases(sys.executable, SNIPPET, json.dumps(files)))
 
 
 def test_influx_names_behave_as_ocs012(results):
     old, ours = results
-    assert set(old) == set(ours)
-    diffs = [f'{k}:\n  0.12.1: {old[k]}\n  ours:   {ours[k]}' for k in sorted(old)
-             if not _same(old[k], ours[k])]
-    assert not diffs, '\n'.join(diffs)
+    assert_same(old, ours)
     # What the comparison covers.
     assert old['cred_none'] == ['ok', ['tuple', 'root', 'root']]
     assert old['cred_files'] == ['ok', ['tuple', 'fileuser', 'filepw']]

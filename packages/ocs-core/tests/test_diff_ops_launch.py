@@ -7,21 +7,20 @@ has fired when returned, the session status then and inside the launcher,
 the thread, the params, the result or exception type. It runs in our
 interpreter and in 0.12.1's; the records must be equal.
 """
-import json
-import subprocess
 import sys
 
 import pytest
 
-SNIPPET = r'''
-import json, threading
+from ocs.testing.differential import PRELUDE, run_cases
+
+SNIPPET = PRELUDE + r'''
+import threading
 from unittest import mock
 from twisted.internet import reactor, defer
 from ocs import ocs_agent
 from ocs.ocs_agent import AgentOp, AgentTask, AgentProcess, OpSession
 agent = ocs_agent.OCSAgent(mock.MagicMock(), mock.MagicMock(log_dir=None, access_policy=None),
                            address='obs.a')
-out = {}
 
 def launcher(tag, fail):
     def f(session, params):
@@ -72,19 +71,13 @@ def main():
 
 reactor.callWhenRunning(main)
 reactor.run()
-print(json.dumps(out, sort_keys=True))
+report()
 '''
-
-
-def _run(python):
-    r = subprocess.run([python, '-c', SNIPPET], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope='module')
 def results(old_ocs):
-    return _run(old_ocs.python), _run(sys.executable)
+    return run_cases(old_ocs.python, SNIPPET), run_cases(sys.executable, SNIPPET)
 
 
 def test_launch_deferred_behaves_as_ocs012(results):

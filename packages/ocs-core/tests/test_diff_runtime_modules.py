@@ -9,28 +9,15 @@ subclass that is also a ValueError). DELIBERATE lists where ours differs on
 purpose, with the reason; ``test_deliberate_differences_are_still_there``
 keeps that list honest.
 """
-import json
-import subprocess
 import sys
 
 import pytest
 
-SNIPPET = r'''
-import json, sys, math
+from ocs.testing.differential import PRELUDE, assert_same, run_cases
+
+SNIPPET = PRELUDE + r'''
+import sys
 from unittest import mock
-out = {}
-def norm(v):
-    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)): return repr(v)
-    if isinstance(v, (str, int, float, bool)) or v is None: return v
-    if isinstance(v, dict): return {str(k): norm(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)): return [type(v).__name__] + [norm(x) for x in v]
-    if hasattr(v, 'value') and hasattr(v, 'name'): return f'enum {type(v).__name__}.{v.name}={v.value}'
-    return f'<{type(v).__name__}>'
-def case(name, fn):
-    try:
-        out[name] = ['ok', norm(fn())]
-    except Exception as e:
-        out[name] = ['exc', type(e).__name__, [c.__name__ for c in type(e).__mro__]]
 from ocs import ocs_agent, ocs_feed, base, ocs_twisted
 from ocs.ocs_agent import ParamHandler, OpSession, ParamError
 agent = ocs_agent.OCSAgent(mock.MagicMock(), mock.MagicMock(log_dir=None, access_policy=None), address='obs.a')
@@ -149,7 +136,7 @@ case('pacemaker_neg', lambda: ocs_twisted.Pacemaker(-1))
 case('pacemaker_ok', lambda: ocs_twisted.Pacemaker(10, quantize=True).sample_freq)
 case('pacemaker_quant_bad', lambda: ocs_twisted.Pacemaker(3, quantize=True).sample_freq)
 case('in_reactor', lambda: ocs_twisted.in_reactor_context())
-print(json.dumps(out))
+report()
 '''
 
 #: Case -> (what ours does, why). Each refuses only what 0.12.1 would also
@@ -172,36 +159,19 @@ DELIBERATE = {
 }
 
 
-def _results(cmd):
-    r = subprocess.run(cmd + ['-c', SNIPPET], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
-
-
 @pytest.fixture(scope='module')
 def results(old_ocs):
-    return _results([old_ocs.python]), _results([sys.executable])
-
-
-def _same(old, ours):
-    if old[0] == 'exc' and ours[0] == 'exc':
-        return old[1] in ours[2]  # ours is an instance of 0.12.1's type
-    return old == ours
+    return run_cases(old_ocs.python, SNIPPET), run_cases(sys.executable, SNIPPET)
 
 
 def test_modules_behave_as_ocs012(results):
     old, ours = results
-    assert set(old) == set(ours)
-    diffs = [f'{k}:\n  0.12.1: {old[k]}\n  ours:   {ours[k]}' for k in old
-             if k not in DELIBERATE and not _same(old[k], ours[k])]
-    assert not diffs, '\n'.join(diffs)
+    assert_same(old, ours, DELIBERATE)     # ours raises an instance of 0.12.1's type
     assert len(old) > 90
 
 
 def test_deliberate_differences_are_still_there(results):
     old, ours = results
-    stale = [k for k in DELIBERATE if _same(old[k], ours[k])]
-    assert not stale, f'now equal to 0.12.1, drop from DELIBERATE: {stale}'
     # Where ours refuses more, it says so with a ValueError (or ParamError).
     for k in DELIBERATE:
         if ours[k][0] == 'exc':
