@@ -244,16 +244,21 @@ class Aggregator:
     def process_incoming_data(self, max_items=None):
         """Takes all data from the incoming_data queue and puts them into
         provider blocks."""
-        q = self.incoming_data
-        if hasattr(q, 'drain'):
-            items = q.drain(max_items)
-        else:
-            items = []
-            while not q.empty():
-                items.append(q.get_nowait())
+        items = self._take_incoming(max_items)
         for data, feed in items:
             self._ingest(data, feed)
         return len(items)
+
+    def _take_incoming(self, max_items=None):
+        """What waits in the queue (at most ``max_items`` from a queue
+        that can drain; all of a ``queue.Queue``)."""
+        q = self.incoming_data
+        if hasattr(q, 'drain'):
+            return q.drain(max_items)
+        items = []
+        while not q.empty():
+            items.append(q.get_nowait())
+        return items
 
     def _ingest(self, data, feed, packed=None):
         if not isinstance(feed, dict):

@@ -205,13 +205,7 @@ class SpooledAggregator(Aggregator):
 
     # Incoming data -----------------------------------------------------
     def process_incoming_data(self, max_items=None):
-        q = self.incoming_data
-        if hasattr(q, 'drain'):
-            items = q.drain(max_items)
-        else:
-            items = []
-            while not q.empty():
-                items.append(q.get_nowait())
+        items = self._take_incoming(max_items)
         for item in items:
             # (data, feed, seq, packed) from a SpooledQueue; (data, feed)
             # otherwise.
