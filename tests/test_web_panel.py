@@ -237,7 +237,9 @@ def test_start_acq_from_form_degraded_then_stop(panel, ocs_router):
     panel.open('#/agent/observatory.faker1')
     page = panel.page
     acq = panel.op('acq')
-    acq.locator('input[name=degradation_period]').fill('0.5')
+    # 2.5 s, not 0.5: the session toggles on a fixed schedule and the heartbeat
+    # is sent every 1 s, so a period that divides 1 s is sampled in one phase only.
+    acq.locator('input[name=degradation_period]').fill('2.5')
     acq.locator('button.start').click()
     # The session flags itself degraded; the heartbeat carries it to the header badge.
     panel.status_of('acq').filter(has_text='degraded').wait_for()
