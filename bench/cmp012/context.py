@@ -4,7 +4,6 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import bench_core
@@ -19,19 +18,14 @@ BENCH = Path(bench_core.__file__).resolve().parent
 CORE = BENCH / 'core'
 
 
-@dataclass
-class Side:
-    """One implementation: its key (OURS/OLD) and virtualenv."""
-    key: str
-    venv: Path
+class Side(OldOcs):
+    """One implementation: its key (OURS/OLD) and virtualenv (its
+    ``python`` and ``agent_cli`` as :class:`~ocs.testing.old_ocs.OldOcs`
+    gives them for any venv)."""
 
-    @property
-    def python(self):
-        return str(self.venv / 'bin' / 'python')
-
-    @property
-    def agent_cli(self):
-        return str(self.venv / 'bin' / 'ocs-agent-cli')
+    def __init__(self, key, venv):
+        super().__init__(venv)
+        self.key = key
 
     @property
     def launcher_venv(self):
