@@ -12,6 +12,7 @@ every restart and its reason is a session message and a log line, and
 Process ends; a body that replaces ``session.data`` drops it until then). A Process stopped by a client is
 never restarted. Without ``restart=`` nothing changes (as in ocs 0.12.1).
 """
+import contextlib
 import dataclasses
 import functools
 import threading
@@ -206,12 +207,22 @@ def supervise(name, start_func, stop_func, policy, blocking):
         session.degraded = False
         return True, f'{name} stopped by a client while waiting to restart'
 
+    @contextlib.contextmanager
+    def supervised(session):
+        """The stop flag and bookkeeping of one session's supervised run."""
+        ev = stopped.setdefault(id(session), threading.Event())
+        sup = _Supervision(policy, name, session)
+        try:
+            yield ev, sup
+        finally:
+            stopped.pop(id(session), None)
+            if sup.count:
+                sup.restarted()
+
     if blocking:
         @functools.wraps(start_func)
         def start(session, params):
-            ev = stopped.setdefault(id(session), threading.Event())
-            sup = _Supervision(policy, name, session)
-            try:
+            with supervised(session) as (ev, sup):
                 while True:
                     began = time.time()
                     try:
@@ -226,18 +237,12 @@ def supervise(name, start_func, stop_func, policy, blocking):
                     if ev.wait(value):
                         return gave_up_waiting(session)
                     sup.restarted()
-            finally:
-                stopped.pop(id(session), None)
-                if sup.count:
-                    sup.restarted()
         return start, stop
 
     @functools.wraps(start_func)
     @defer.inlineCallbacks
     def start_async(session, params):
-        ev = stopped.setdefault(id(session), threading.Event())
-        sup = _Supervision(policy, name, session)
-        try:
+        with supervised(session) as (ev, sup):
             while True:
                 began = time.time()
                 try:
@@ -257,9 +262,5 @@ def supervise(name, start_func, stop_func, policy, blocking):
                     waited += step
                 if ev.is_set():
                     return gave_up_waiting(session)
-                sup.restarted()
-        finally:
-            stopped.pop(id(session), None)
-            if sup.count:
                 sup.restarted()
     return start_async, stop
