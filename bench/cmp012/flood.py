@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from proc_cpu import CpuMeter
 
 from .context import BENCH
 
@@ -63,6 +64,16 @@ class Flood:
         self.summaries = [json.loads(Path(o).read_text()) for o in self.outs]
         return self.summaries
 
+    def run_measured(self, pid):
+        """Flood while metering the agent process ``pid``. Returns
+        ``(meter, its CPU seconds at the start, monotonic start, monotonic
+        time the agent fell idle after the publishers ended)``."""
+        meter = CpuMeter(pid)
+        c0, t0 = meter.cpu(), time.monotonic()
+        self.start()
+        self.wait()
+        return meter, c0, t0, idle_since(meter, time.monotonic())
+
     def check_files(self, data_dir):
         """Read every HK file under ``data_dir`` back with so3g; returns
         (values read that match what was published, values missing or wrong,
@@ -90,3 +101,22 @@ class Flood:
                         bad += len(col)
         extra = sum(len(got[k][1]) for k in got if k not in seen)
         return ok, bad, extra
+
+
+def idle_since(meter, t_from, share=0.10, hold=1.5, step=0.25, timeout=120):
+    """Monotonic time at which ``meter``'s process began a stretch of
+    ``hold`` s under ``share`` of a core (looking from ``t_from``)."""
+    deadline = time.monotonic() + timeout
+    start = None
+    c, t = meter.cpu(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(step)
+        c2, t2 = meter.cpu(), time.monotonic()
+        if (c2 - c) / (t2 - t) < share:
+            start = t if start is None else start
+            if t2 - start >= hold:
+                return max(start, t_from)
+        else:
+            start = None
+        c, t = c2, t2
+    raise RuntimeError(f'the agent stayed busy for {timeout} s')

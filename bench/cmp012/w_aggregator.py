@@ -16,7 +16,6 @@ import os
 import time
 from pathlib import Path
 
-from proc_cpu import CpuMeter
 
 from .context import round_order
 from .figures import OLD
@@ -60,24 +59,6 @@ def wait_status(ctx, instance, op, status, timeout=30):
         time.sleep(0.1)
 
 
-def idle_since(meter, t_from, share=0.10, hold=1.5, step=0.25, timeout=120):
-    """Monotonic time at which ``meter``'s process began a stretch of
-    ``hold`` s under ``share`` of a core (looking from ``t_from``)."""
-    deadline = time.monotonic() + timeout
-    start = None
-    c, t = meter.cpu(), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(step)
-        c2, t2 = meter.cpu(), time.monotonic()
-        if (c2 - c) / (t2 - t) < share:
-            start = t if start is None else start
-            if t2 - start >= hold:
-                return max(start, t_from)
-        else:
-            start = None
-        c, t = c2, t2
-    raise RuntimeError(f'the agent stayed busy for {timeout} s')
-
 
 def run(ctx, table):
     messages = 20 if ctx.quick else 200
@@ -99,12 +80,8 @@ def run(ctx, table):
             try:
                 wait_status(ctx, inst, 'record', 'running')
                 time.sleep(0.5)
-                meter = CpuMeter(agent.pid)
                 flood = Flood(ctx, f'agg{key}{r}', 2, 5, 100, 10, messages)
-                c0, t0 = meter.cpu(), time.monotonic()
-                flood.start()
-                flood.wait()
-                t_end = idle_since(meter, time.monotonic())
+                meter, c0, t0, t_end = flood.run_measured(agent.pid)
                 ops(ctx, inst, 'stop', 'record')
                 ops(ctx, inst, 'wait', 'record', call_timeout=70, timeout=60)
                 wait_status(ctx, inst, 'record', 'done', timeout=60)

@@ -12,11 +12,10 @@ counted (``bench_influx.db_count``): points missing are reported.
 import time
 
 from bench_influx import db_count
-from proc_cpu import CpuMeter
 
 from .context import round_order
 from .flood import Flood
-from .w_aggregator import idle_since, wait_status
+from .w_aggregator import wait_status
 
 
 def influxd(ctx):
@@ -47,12 +46,8 @@ def run(ctx, table):
             try:
                 wait_status(ctx, inst, 'record', 'running')
                 time.sleep(1.5)          # 0.12.1 makes the database in its first loop
-                meter = CpuMeter(agent.pid)
                 flood = Flood(ctx, f'ifx{key}{r}', 1, 5, 50, 10, messages)
-                c0, t0 = meter.cpu(), time.monotonic()
-                flood.start()
-                flood.wait()
-                t_end = idle_since(meter, time.monotonic())
+                meter, c0, t0, t_end = flood.run_measured(agent.pid)
                 c1 = meter.cpu()
                 n = flood.values
                 deadline = time.monotonic() + 15
