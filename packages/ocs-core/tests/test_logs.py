@@ -67,3 +67,16 @@ def test_structlog_capture_logs_sees_our_loggers():
         logs.TxaioStyleLogger('tx').info('value {v}', v=3)
     assert [(e['event'], e.get('n'), e.get('v')) for e in logged] == [
         ('seen', 2, None), ('value 3', None, 3)]
+
+
+def test_printf_style_arguments_are_formatted_and_percent_alone_is_kept():
+    import structlog
+    from ocs import logs
+    from ocs.runtime.session import OpSession
+    with structlog.testing.capture_logs() as logged:
+        logs.get_logger('p').info('%s:%s %s', 'acq', 3, '100% done')
+        logs.get_logger('p').info('100% literal')
+        OpSession(4, 'acq').add_message('hello')     # no agent: the module's log
+    events = [e['event'] for e in logged]
+    assert events[:2] == ['acq:3 100% done', '100% literal']
+    assert 'acq:4 hello' in events

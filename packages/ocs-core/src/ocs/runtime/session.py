@@ -111,8 +111,9 @@ class OpSession:
         """Log a session message as ``<op_name>:<session_id> <text>``."""
         logger = getattr(self.app, 'log', None)
         if logger is None:
-            log.info('session message', op_name=self.op_name,
-                     session_id=self.session_id, text=text)
+            # The same line as through an agent's logger: '<op>:<id> <text>'.
+            log.info('%s:%s %s', self.op_name, self.session_id, text,
+                     op_name=self.op_name, session_id=self.session_id)
             return
         try:
             logger.info('{op_name}:{session_id} {text}', op_name=self.op_name,
