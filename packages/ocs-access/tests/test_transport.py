@@ -17,6 +17,8 @@ def test_the_client_comes_from_the_installed_entry_point():
 
 
 def test_no_entry_point_is_a_clear_error(monkeypatch):
+    # A boundary stand-in: ocs-core is installed in every venv here, so an
+    # environment without the entry point is made by emptying the lookup.
     monkeypatch.setattr(transport, 'entry_points', lambda group: [])
     with pytest.raises(LookupError, match="ocs.access.clients.*call="):
         transport.client_class()
