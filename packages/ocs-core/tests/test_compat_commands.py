@@ -68,13 +68,20 @@ hosts:
 """
 
 
-def _install_systemd(bindir, tmp, extra):
+def _install_systemd(bindir, tmp, extra, site_text=SITE, **env_set):
+    """Run ``ocs-install-systemd`` in an environment the test chooses.
+
+    ``$SHELL`` and ``$USER`` are set here rather than inherited (CI runs
+    without ``$SHELL``); ``name=None`` in ``env_set`` removes a variable.
+    """
     site = tmp / 'site.yaml'
-    site.write_text(SITE)
+    site.write_text(site_text)
     (tmp / 'l').mkdir()
     (tmp / 's').mkdir()
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    env.update(USER='ocsuser', OCS_CONFIG_DIR=str(tmp / 'l'))
+    env.update(USER='ocsuser', SHELL='/usr/bin/zsh', OCS_CONFIG_DIR=str(tmp / 'l'))
+    env.update(env_set)
+    env = {k: v for k, v in env.items() if v is not None}
     res = subprocess.run([str(bindir / 'ocs-install-systemd'), '--site-file', str(site),
                           '--site-host', 'myhost', '--service-dir', str(tmp / 's'),
                           '--python-bin', '/usr/bin/python3', *extra],
@@ -82,21 +89,68 @@ def _install_systemd(bindir, tmp, extra):
     files = {str(p.relative_to(tmp)): (p.read_text().replace(str(tmp), 'TMP'),
                                        os.access(p, os.X_OK))
              for p in sorted(tmp.rglob('*')) if p.is_file() and p.name != 'site.yaml'}
-    return res.returncode, res.stdout.replace(str(tmp), 'TMP'), files
+    return res.returncode, res.stdout.replace(str(tmp), 'TMP'), files, res.stderr
+
+
+def _both(old_ocs, tmp_path, extra, **kw):
+    (tmp_path / 'old').mkdir()
+    (tmp_path / 'new').mkdir()
+    old = _install_systemd(Path(old_ocs.python).parent, tmp_path / 'old', extra, **kw)
+    new = _install_systemd(BIN, tmp_path / 'new', extra, **kw)
+    return old, new
 
 
 @pytest.mark.parametrize('extra', [
     [], ['--service-host', 'bar', '--shell', '/bin/sh'],
     ['--service-name', 'x.service', '--launcher-script', 'go.sh',
      '--docker-compose', 'a.yaml'],
-], ids=['defaults', 'service-host', 'names'])
+    ['--docker-compose', 'a.yaml,sub/b.yaml'],
+    ['--instance-id', 'hm-elsewhere', '--service-user', 'bob', '--launcher-dir', '.'],
+], ids=['defaults', 'service-host', 'names', 'comma-list', 'instance-user-dir'])
 def test_install_systemd_writes_what_ocs012_writes(old_ocs, tmp_path, extra):
-    (tmp_path / 'old').mkdir()
-    (tmp_path / 'new').mkdir()
-    old = _install_systemd(Path(old_ocs.python).parent, tmp_path / 'old', extra)
-    new = _install_systemd(BIN, tmp_path / 'new', extra)
-    assert old[0] == 0 and new == old
+    old, new = _both(old_ocs, tmp_path, extra)
+    assert old[0] == 0, old[3]
+    assert new[:3] == old[:3], new[3]
     assert any(x for _, x in new[2].values())  # the launcher is executable
+
+
+def test_install_systemd_takes_the_shell_from_the_environment(old_ocs, tmp_path):
+    old, new = _both(old_ocs, tmp_path, [], SHELL='/bin/dash')
+    assert new[:3] == old[:3], new[3]
+    assert '#!/bin/dash\n' in next(t for t, _ in new[2].values() if t.startswith('#!'))
+
+
+def test_install_systemd_names_the_hostmanager_instance_the_site_declares(old_ocs, tmp_path):
+    """Deliberate difference (docs/compatibility.md): 0.12.1 writes a launcher
+    for ``hm-<host>`` whatever the site calls its HostManager, and that
+    launcher cannot start (no such instance); ours uses the declared one."""
+    site = SITE.replace('instance-id: hm-myhost', 'instance-id: hostman-7')
+    old, new = _both(old_ocs, tmp_path, [], site_text=site)
+    assert 'l/launcher-hm-myhost.sh' in old[2]
+    launcher = new[2]['l/launcher-hostman-7.sh'][0]
+    assert '--instance-id=hostman-7 ' in launcher
+    renamed = {k.replace('hostman-7', 'hm-myhost'): (t.replace('hostman-7', 'hm-myhost'), x)
+               for k, (t, x) in new[2].items()}
+    assert renamed == old[2]  # nothing else differs
+
+
+def test_install_systemd_keeps_every_repeated_docker_compose(old_ocs, tmp_path):
+    """Deliberate difference (docs/compatibility.md): 0.12.1 keeps only the
+    last of repeated ``--docker-compose`` options; ours passes them all."""
+    old, new = _both(old_ocs, tmp_path, ['--docker-compose', 'a.yaml',
+                                         '--docker-compose', 'sub/b.yaml'])
+    assert old[0] == 0 and new[0] == 0, new[3]
+    launcher = 'l/launcher-hm-myhost.sh'
+    assert old[2][launcher][0].endswith('--docker-compose=TMP/sub/b.yaml\n')
+    assert new[2][launcher][0].endswith('--docker-compose=TMP/a.yaml,TMP/sub/b.yaml\n')
+    new[2][launcher] = (new[2][launcher][0].replace('TMP/a.yaml,', ''), new[2][launcher][1])
+    assert new[:3] == old[:3]  # nothing else differs
+
+
+def test_install_systemd_without_shell_names_the_option(tmp_path):
+    code, _, files, err = _install_systemd(BIN, tmp_path, [], SHELL=None)
+    assert code == 1 and files == {}
+    assert '--shell not given and $SHELL is not set' in err
 
 
 def test_install_systemd_without_ocs_config_dir_says_what_is_missing(tmp_path):

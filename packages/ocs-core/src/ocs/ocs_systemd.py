@@ -66,11 +66,12 @@ def get_parser():
         description="Write a launcher script and a systemd service file for "
                     "this host's HostManager.")
     group = parser.add_argument_group('Options specific to systemd service creation')
-    group.add_argument('--docker-compose', default=None,
-                       help='docker-compose file(s) (comma-separated) the '
-                            'HostManager manages.')
-    group.add_argument('--shell', default='/bin/bash',
-                       help='Override the shell used for the launcher script.')
+    group.add_argument('--docker-compose', action='append', default=[],
+                       help='docker-compose file the HostManager manages; '
+                            'repeat for more than one.')
+    group.add_argument('--shell', default=None,
+                       help='Override the shell used for the launcher script '
+                            '(default: $SHELL).')
     group.add_argument('--python-bin', default=None,
                        help='Select the Python interpreter with which to launch '
                             'HostManager.')
@@ -129,11 +130,13 @@ def write_files(args):
         launcher = os.path.join(os.path.abspath(launcher_dir),
                                 f'launcher-{instance_id}.sh')
     user = args.service_user or _required_env('USER', '--service-user')
+    shell = args.shell or _required_env('SHELL', '--shell')
     extra = ''
     if args.docker_compose:
-        extra = f'  \\\n  --docker-compose={os.path.abspath(args.docker_compose)}'
+        files = ','.join(os.path.abspath(f) for f in args.docker_compose)
+        extra = f'  \\\n  --docker-compose={files}'
     text = LAUNCHER_TEMPLATE.format(
-        shell=args.shell, service_file=service_file,
+        shell=shell, service_file=service_file,
         site_file=os.path.abspath(site.source_file),
         python=args.python_bin or sys.executable,
         instance_id=instance_id, host=host.name, extra=extra)
