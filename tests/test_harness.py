@@ -1,5 +1,6 @@
 """Tests of the test harness itself (ocs.testing)."""
 import os
+import signal
 import sys
 import time
 
@@ -89,6 +90,21 @@ def test_sigint_stop_is_graceful(tmp_path):
     code = 'import time\ntry:\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    print("bye")\n'
     proc = AgentProcess('polite', 'observatory.polite', [sys.executable, '-c', code],
                         tmp_path / 'a.log', 'http://127.0.0.1:1/call').start()
+    time.sleep(0.3)
+    assert proc.stop(timeout=10) == 0
+    assert 'bye' in proc.log_tail()
+
+
+def test_sigint_stop_is_graceful_when_the_harness_ignores_sigint(tmp_path):
+    """A shell runs ``make test &`` with SIGINT ignored; the agents the
+    harness starts must still get SIGINT's default action."""
+    code = 'import time\ntry:\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    print("bye")\n'
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        proc = AgentProcess('polite', 'observatory.polite', [sys.executable, '-c', code],
+                            tmp_path / 'a.log', 'http://127.0.0.1:1/call').start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     time.sleep(0.3)
     assert proc.stop(timeout=10) == 0
     assert 'bye' in proc.log_tail()

@@ -10,6 +10,8 @@ import requests
 
 from ocs.router import bridge_call
 
+from .interrupt import sigint_restored
+
 _STRIPPED_ENV = ('PYTHONPATH', 'PYTHONHOME')
 
 
@@ -84,7 +86,7 @@ class AgentProcess:
             self.proc = subprocess.Popen(
                 self.cmd, stdin=subprocess.DEVNULL, stdout=logf,
                 stderr=subprocess.STDOUT, env=self._env, cwd=self._cwd,
-                start_new_session=True)
+                start_new_session=True, **sigint_restored())
         return self
 
     def call(self, q='get_api', timeout=5.0, **kwargs):

@@ -21,6 +21,8 @@ import pytest
 from ocs import logs
 from ocs.ocs_client import OCSClient  # noqa: F401  (0.12.1 offers it here)
 
+from .interrupt import sigint_restored
+
 log = logs.get_logger(__name__)
 
 __all__ = ['create_agent_runner_fixture', 'create_client_fixture',
@@ -67,7 +69,8 @@ class _AgentRunner:
             RuntimeError: The agent exited within its first second.
         """
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=self.env)
+                                     stderr=subprocess.PIPE, env=self.env,
+                                     **sigint_restored())
         self._timer = threading.Timer(timeout, self._interrupt)
         self._timer.daemon = True
         self._timer.start()
