@@ -195,7 +195,9 @@ def main(args=None):
     logs.configure(level=pre.log_level, json=(pre.log_format == 'json'))
 
     if not pre.instance_id:
-        parser.error("no instance-id: pass --instance-id or set INSTANCE_ID")
+        # exit code 1, as 0.12.1 (argparse's error would exit 2)
+        raise SystemExit("ocs-agent-cli: error: no instance-id: "
+                         "pass --instance-id or set INSTANCE_ID")
     agent_args = _strip_options(argv, ('--agent', '--entrypoint'))
 
     if pre.agent:
