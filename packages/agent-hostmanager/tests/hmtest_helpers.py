@@ -1,7 +1,46 @@
 """Helpers for the HostManager tests: drive a real HostManager through the
 real router."""
+import subprocess
+import sys
+from pathlib import Path
+
 from ocs.router.pids import is_alive as pid_alive  # noqa: F401 (re-exported for the tests)
-from ocs.testing import wait_for
+from ocs.testing import free_port, wait_for, write_site_file
+
+#: Where this project's commands (ocsbow, ocs-local-support) are.
+BIN = Path(sys.executable).parent
+
+
+def run_command(cmd, site, *args, state=None, bindir=BIN, check=True, timeout=120):
+    """Run ``cmd`` (from ``bindir``) on site file ``site`` as host localhost.
+
+    ``state``: its ``--state-dir``. With ``check``, a non-zero exit fails the
+    test, showing the output.
+    """
+    extra = ['--state-dir', state] if state else []
+    res = subprocess.run([Path(bindir) / cmd, '--site-file', site, '--site-host', 'localhost',
+                          *extra, *args], capture_output=True, text=True,
+                         timeout=timeout, stdin=subprocess.DEVNULL)
+    if check:
+        assert res.returncode == 0, f'{cmd} {" ".join(args)}:\n{res.stdout}\n{res.stderr}'
+    return res
+
+
+def bow_site(tmp_path, address_root, instances):
+    """A site file for ocsbow tests: one host (localhost) with a router of
+    its own on a free port, logs and router files under ``tmp_path``.
+
+    Returns:
+        tuple: (site file path, state dir, router port).
+    """
+    port = free_port()
+    hub = {'wamp_server': f'ws://127.0.0.1:{port}/ws',
+           'wamp_http': f'http://127.0.0.1:{port}/call',
+           'wamp_realm': 'test_realm', 'address_root': address_root}
+    path = write_site_file(tmp_path / 'site.yaml', hub, instances,
+                           extra_host={'log-dir': str(tmp_path / 'logs'),
+                                       'crossbar': {'config-dir': str(tmp_path / 'crossbar')}})
+    return path, str(tmp_path / 'state'), port
 
 
 class HMDriver:

@@ -3,41 +3,27 @@ commands, a router and a HostManager they start themselves, real agents."""
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from ocs.testing import free_port, wait_for, write_site_file
+from ocs.testing import wait_for, write_site_file
 
-from hmtest_helpers import pid_alive
+from hmtest_helpers import BIN, bow_site, pid_alive, run_command
 
-BIN = Path(sys.executable).parent
 HM = 'hm-bow'
 
 
 def bow(site, state, *args, check=True, timeout=120):
-    res = subprocess.run([BIN / 'ocsbow', '--site-file', site, '--site-host', 'localhost',
-                          '--state-dir', state, *args], capture_output=True, text=True,
-                         timeout=timeout, stdin=subprocess.DEVNULL)
-    if check:
-        assert res.returncode == 0, f'ocsbow {" ".join(args)}:\n{res.stdout}\n{res.stderr}'
-    return res
+    return run_command('ocsbow', site, *args, state=state, check=check, timeout=timeout)
 
 
 @pytest.fixture
 def site(tmp_path):
-    port = free_port()
-    hub = {'wamp_server': f'ws://127.0.0.1:{port}/ws',
-           'wamp_http': f'http://127.0.0.1:{port}/call',
-           'wamp_realm': 'test_realm', 'address_root': 'bowtest'}
-    path = write_site_file(tmp_path / 'site.yaml', hub, [
+    path, state, _port = bow_site(tmp_path, 'bowtest', [
         {'instance-id': HM, 'agent-class': 'HostManager', 'manage': 'ignore'},
         {'instance-id': 'bb1', 'agent-class': 'BarebonesAgent', 'manage': 'host/up'},
         {'instance-id': 'bb2', 'agent-class': 'BarebonesAgent', 'manage': 'host/down'},
-    ], extra_host={'log-dir': str(tmp_path / 'logs'),
-                   'crossbar': {'config-dir': str(tmp_path / 'crossbar')}})
-    state = str(tmp_path / 'state')
+    ])
     yield path, state
     # Whatever a failed test left running: stop it through the tool itself.
     bow(path, state, 'down', check=False)
