@@ -38,9 +38,12 @@ except ImportError:  # the HostManager package is not installed
         """A problem ocsbow reports to the user (no traceback)."""
 
 
-def _cli():
+def _cli(prog_name):
     try:
-        from ocs.agents.host_manager.bow.cli import main as cli
+        if prog_name == 'ocs-local-support':
+            from ocs.agents.host_manager.bow.local_support import main_local as cli
+        else:
+            from ocs.agents.host_manager.bow.cli import main as cli
     except ImportError as e:
         raise SystemExit(f'{_MISSING} ({e})')
     return cli
@@ -63,7 +66,7 @@ def decode_exception(args):
 
 
 def _run(prog_name, args):
-    cli = _cli()
+    cli = _cli(prog_name)
     return cli.main(args=list(sys.argv[1:] if args is None else args),
                     prog_name=prog_name)
 

@@ -1,10 +1,12 @@
-"""``ocsbow`` (also ``ocs-local-support``): look after an OCS site from a shell.
+"""``ocsbow``: look after an OCS site from a shell (``ocs-local-support``
+is in ``local_support``).
 
 Examples::
 
     ocsbow status                       # router, every HostManager, every agent
     ocsbow up                           # router + HostManager here, all agents up
-    ocsbow up faker1 host-2             # one agent; every agent of host-2
+    ocsbow up faker1 host-2 hm-host-3   # one agent; every agent of host-2 and of hm-host-3
+    ocsbow up -a --dry-run              # the requests `up -a` would send (0.12 form)
     ocsbow down faker1
     ocsbow down                         # all agents down, HostManager and router here stopped
     ocsbow crossbar start|stop|status   # this machine's router
@@ -22,10 +24,13 @@ from ocs.client_http import ControlClient
 from ocs.router import RouterError, wamp_ready
 
 from ocs.agents.host_manager.bow import systemd
+from ocs.agents.host_manager.bow.config_cmd import config
+from ocs.agents.host_manager.bow.guard import guard as _guard
 from ocs.agents.host_manager.bow.local import (LocalHostManager, local_router_configured,
                                                router_controller)
 from ocs.agents.host_manager.bow.site import (BowError, default_state_dir, load_site,
-                                              resolve_targets, site_state_dir)
+                                              override_hub, resolve_targets,
+                                              site_state_dir)
 from ocs.agents.host_manager.bow.table import format_status
 
 #: Seconds to wait for an ``update`` request to be accepted.
@@ -33,18 +38,20 @@ UPDATE_WAIT_S = 20.0
 
 
 class Ctx:
-    def __init__(self, site_file, site, site_host, state_dir, cbdir):
+    def __init__(self, site_file, site, site_host, state_dir, cbdir, hub_overrides=None):
         self.site_file = site_file
         self.site_name = site
         self.site_host = site_host
         self._state_dir = state_dir
         self.cbdir = cbdir
+        self.hub_overrides = {k: v for k, v in (hub_overrides or {}).items() if v}
         self._site = None
 
     @property
     def site(self):
         if self._site is None:
             self._site = load_site(self.site_file, self.site_name, self.site_host)
+            override_hub(self._site.hub, self.hub_overrides)
         return self._site
 
     @property
@@ -68,19 +75,31 @@ class Ctx:
         return LocalHostManager(self.site, self.client, self.state_dir, instance_id)
 
 
-def _guard(fn):
-    """Run a command body, turning expected errors into clean messages."""
-    try:
-        return fn()
-    except (BowError, RouterError) as e:
-        raise click.ClickException(str(e))
+#: Site options of ocs 0.12.1's ocsbow that ocsbow accepts and has no use for.
+IGNORED_SITE_OPTIONS = ('--instance-id', '--registry-address', '--log-dir',
+                        '--working-dir', '--crossbar-timeout', '--access-policy')
+
+
+def site_options_of_ocs012(f):
+    """Accept (hidden) the site options 0.12.1's ocsbow takes and ignores."""
+    for opt in IGNORED_SITE_OPTIONS:
+        f = click.option(opt, default=None, hidden=True, expose_value=False)(f)
+    return f
+
 
 
 # -- status --------------------------------------------------------------------
 
-def gather_status(ctx):
-    """Collect the router's and every host's state (see table.format_status)."""
+def gather_status(ctx, only_hosts=None):
+    """Collect the router's and every host's state (see table.format_status).
+
+    ``only_hosts``: report just these hosts (names; None: all).
+    """
     site = ctx.site
+    unknown = sorted(set(only_hosts or ()) - set(site.hosts))
+    if unknown:
+        raise BowError(f"no host {', '.join(map(repr, unknown))} in {site.path}; "
+                       f"hosts: {', '.join(site.hosts)}")
     hub = site.hub
     router = {'ws_url': hub.server, 'http_url': hub.wamp_http, 'realm': hub.realm,
               'reachable': bool(hub.wamp_http) and wamp_ready(hub.wamp_http,
@@ -94,6 +113,8 @@ def gather_status(ctx):
             router['local'] = {'running': False, 'pid': None, 'cbdir': str(e)}
     hosts = []
     for name, host in site.hosts.items():
+        if only_hosts and name not in only_hosts:
+            continue
         hm = site.hostmanager_of(name)
         entry = {'host': name, 'local': name == site.local_host, 'hostmanager': hm,
                  'answering': False, 'configured': site.managed(name),
@@ -121,6 +142,21 @@ def gather_status(ctx):
 
 
 # -- requests --------------------------------------------------------------------
+
+def reload_site_config(ctx, only_hosts=()):
+    """Ask each HostManager (of ``only_hosts``, default all) to re-read the
+    site config; say which could not."""
+    for host in only_hosts or ctx.site.hosts:
+        hm = ctx.site.hostmanager_of(host)
+        if not hm:
+            continue
+        try:
+            ok, msg = run_task(ctx.client(hm), 'update', {'reload_config': True})
+        except Exception as e:
+            ok, msg = False, str(e).split(' (')[0][:200]
+        if not ok:
+            click.echo(f"{host} ({hm}): config reload FAILED - {msg}", err=True)
+
 
 def run_task(client, name, params, timeout=UPDATE_WAIT_S):
     """Start a Task and wait for it; return (ok, message)."""
@@ -211,31 +247,67 @@ def wait_for_states(ctx, plan, timeout):
 
 # -- the command group -------------------------------------------------------------
 
-@click.group()
-@click.option('--site-file', default=None, type=click.Path(dir_okay=False),
-              help='Site config file (default: $OCS_CONFIG_DIR/default.yaml).')
-@click.option('--site', default=None, help='Site name: $OCS_CONFIG_DIR/<site>.yaml.')
-@click.option('--site-host', default=None,
-              help="This machine's host entry (default: host name, then 'localhost').")
-@click.option('--state-dir', default=None, type=click.Path(file_okay=False),
-              help='Folder for pid and log files of a HostManager started here '
-                   "(default: $OCS_STATE_DIR, else this host's log-dir in the site "
-                   'config, else ~/.local/state/ocs).')
-@click.option('--cbdir', default=None, type=click.Path(file_okay=False),
-              help="Local router's node directory (default: the host's "
-                   "crossbar config-dir, else ./var/crossbar).")
-@click.option('--log-level', default='warning', show_default=True)
-@click.pass_context
-def main(ctx, site_file, site, site_host, state_dir, cbdir, log_level):
-    """Status, start and stop of an OCS site: router, HostManagers, agents."""
+def site_options(f):
+    """The options every ocsbow-style command takes: which site, host and
+    router, where local pid/log files go."""
+    opts = [
+        click.option('--site-file', default=None, type=click.Path(dir_okay=False),
+                     help='Site config file (default: $OCS_CONFIG_DIR/default.yaml).'),
+        click.option('--site', default=None, help='Site name: $OCS_CONFIG_DIR/<site>.yaml.'),
+        click.option('--site-host', default=None,
+                     help="This machine's host entry (default: host name, then "
+                          "'localhost')."),
+        click.option('--state-dir', default=None, type=click.Path(file_okay=False),
+                     help='Folder for pid and log files of a HostManager started here '
+                          "(default: $OCS_STATE_DIR, else this host's log-dir in the "
+                          'site config, else ~/.local/state/ocs).'),
+        click.option('--cbdir', default=None, type=click.Path(file_okay=False),
+                     help="Local router's node directory (default: the host's "
+                          "crossbar config-dir, else ./var/crossbar)."),
+        click.option('--log-level', default='warning', show_default=True),
+        click.option('--site-hub', default=None,
+                     help="Router WebSocket URL (instead of the site's)."),
+        click.option('--site-http', default=None,
+                     help="Router HTTP bridge URL (instead of the site's)."),
+        click.option('--site-realm', default=None, help="WAMP realm (instead of the site's)."),
+        click.option('--address-root', default=None,
+                     help="Address root (instead of the site's)."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return site_options_of_ocs012(f)
+
+
+def make_ctx(site_file, site, site_host, state_dir, cbdir, log_level,
+             site_hub, site_http, site_realm, address_root):
+    """Configure logging and return the :class:`Ctx` of the site options."""
     logs.configure(level=log_level)
-    ctx.obj = Ctx(site_file, site, site_host, state_dir, cbdir)
+    return Ctx(site_file, site, site_host, state_dir, cbdir,
+               {'server': site_hub, 'wamp_http': site_http, 'realm': site_realm,
+                'address_root': address_root})
+
+
+@click.group(invoke_without_command=True)
+@site_options
+@click.pass_context
+def main(ctx, **options):
+    """Status, start and stop of an OCS site: router, HostManagers, agents.
+
+    Without a COMMAND: status.
+    """
+    ctx.obj = make_ctx(**options)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(status)
 
 
 @main.command()
 @click.option('--json', 'as_json', is_flag=True, help='Print the report as JSON.')
+@click.option('--host', '-H', 'hosts', multiple=True,
+              help='Show only this host (repeat for more).')
+@click.option('--reload-config', '-r', is_flag=True,
+              help='Have the HostManagers re-read the site config first.')
 @click.pass_obj
-def status(obj, as_json):
+def status(obj, as_json=False, hosts=(), reload_config=False):
     """Show the router, every host's HostManager and its agents.
 
     \b
@@ -253,16 +325,33 @@ def status(obj, as_json):
                  launch failed, "launched, not joined the router" until the
                  agent's heartbeat is seen, restart required, new tag
     """
-    report = _guard(lambda: gather_status(obj))
+    def body():
+        if reload_config:
+            reload_site_config(obj, hosts)
+        return gather_status(obj, hosts or None)
+    report = _guard(body)
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
     else:
         click.echo(format_status(report))
 
 
-def _up_down(obj, targets, state, wait, reload_config):
+def show_plan(site, plan):
+    """Print the requests of ``plan`` as 0.12.1's ``ocsbow`` lists them."""
+    for host, reqs in plan.items():
+        hm = site.hostmanager_of(host)
+        for iid, state in reqs:
+            click.echo(f"  {state} hostmanager {hm} all" if iid == 'all'
+                       else f"  {state} agent {iid} via {hm}")
+
+
+def _up_down(obj, targets, state, wait, reload_config, dry_run=False):
     site = obj.site
     plan = resolve_targets(site, list(targets), state)
+    if dry_run:
+        click.echo('[dry-run, no requests will be issued]')
+        show_plan(site, plan)
+        return
     failures = send_requests(obj, plan, reload_config)
     if failures:
         raise BowError(f"requests failed on {', '.join(failures)}")
@@ -274,18 +363,33 @@ def _up_down(obj, targets, state, wait, reload_config):
         click.echo(f"all requested agents are {state}")
 
 
+def _targets_options(f):
+    f = click.option('--dry-run', is_flag=True,
+                     help='Show the requests without sending them.')(f)
+    f = click.option('--all', '-a', 'every_host', is_flag=True,
+                     help='Every HostManager of the site, all its agents '
+                          '(requests only: nothing is started or stopped here).')(f)
+    return f
+
+
 @main.command()
 @click.argument('targets', nargs=-1)
 @click.option('--wait', type=float, default=0, help='Seconds to wait for the agents to be up.')
 @click.option('--reload-config', is_flag=True, help='Have the HostManagers re-read the site config first.')
+@_targets_options
 @click.pass_obj
-def up(obj, targets, wait, reload_config):
-    """Bring agents up: TARGETS are instance-ids and/or host names.
+def up(obj, targets, wait, reload_config, every_host, dry_run):
+    """Bring agents up: TARGETS are instance-ids, host names and/or
+    HostManager instance-ids (all agents of that host).
 
-    With no TARGETS: start this machine's router (if its host entry has a
-    crossbar section) and HostManager, then bring every agent of every host up.
+    With no TARGETS (and no --all): start this machine's router (if its host
+    entry has a crossbar section) and HostManager, then bring every agent of
+    every host up.
     """
     def body():
+        if every_host or dry_run:
+            _up_down(obj, targets, 'up', wait, reload_config, dry_run)
+            return
         if not targets:
             site = obj.site
             if local_router_configured(site) or obj.cbdir:
@@ -308,16 +412,18 @@ def up(obj, targets, wait, reload_config):
 @click.option('--wait', type=float, default=0, help='Seconds to wait for the agents to be down.')
 @click.option('--disown-dockers', is_flag=True,
               help='Leave docker services running when stopping the HostManager here.')
+@_targets_options
 @click.pass_obj
-def down(obj, targets, wait, disown_dockers):
-    """Bring agents down: TARGETS are instance-ids and/or host names.
+def down(obj, targets, wait, disown_dockers, every_host, dry_run):
+    """Bring agents down: TARGETS are instance-ids, host names and/or
+    HostManager instance-ids (all agents of that host).
 
-    With no TARGETS: every agent of every host down, then this machine's
-    HostManager and router (if it runs one) are stopped.
+    With no TARGETS (and no --all): every agent of every host down, then this
+    machine's HostManager and router (if it runs one) are stopped.
     """
     def body():
-        if targets:
-            _up_down(obj, targets, 'down', wait, False)
+        if targets or every_host or dry_run:
+            _up_down(obj, targets, 'down', wait, False, dry_run)
             return
         site = obj.site
         remote = {h: r for h, r in resolve_targets(site, [], 'down').items()
@@ -455,6 +561,7 @@ def hm_status(obj, instance_id):
 
 
 main.add_command(systemd.install_systemd, 'install-systemd')
+main.add_command(config)
 
 if __name__ == '__main__':
     main()

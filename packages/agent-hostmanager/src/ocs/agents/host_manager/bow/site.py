@@ -86,13 +86,24 @@ def load_site(site_file=None, site=None, site_host=None):
     return Site(cfg, path, local)
 
 
+def override_hub(hub, overrides):
+    """Replace hub settings (``server``, ``wamp_http``, ``realm``,
+    ``address_root``) with those given on the command line."""
+    keys = {'server': 'wamp_server', 'wamp_http': 'wamp_http', 'realm': 'wamp_realm',
+            'address_root': 'address_root'}
+    for attr, value in overrides.items():
+        setattr(hub, attr, value)
+        if hub.data is not None:
+            hub.data[keys[attr]] = value
+
+
 def resolve_targets(site, targets, state):
     """Turn ocsbow up/down targets into HostManager update requests.
 
     Args:
         site (Site): The site.
-        targets (list of str): Host names (all their agents) and/or
-            instance-ids. Empty: every host.
+        targets (list of str): Host names or HostManager instance-ids (all
+            the host's agents) and/or instance-ids. Empty: every host.
         state (str): 'up' or 'down'.
 
     Returns:
@@ -106,9 +117,13 @@ def resolve_targets(site, targets, state):
     plan = {}
     if not targets:
         targets = [h for h in site.hosts if site.hostmanager_of(h)]
+    hostmanagers = {i['instance-id']: name for name, h in site.hosts.items()
+                    for i in h.instances if i.get('agent-class') == HOSTMANAGER_CLASS}
     for t in targets:
         if t in site.hosts:
             host, req = t, ('all', state)
+        elif t in hostmanagers:     # a HostManager: all of its agents
+            host, req = hostmanagers[t], ('all', state)
         else:
             hosts = site.host_of(t)
             if not hosts:
