@@ -87,7 +87,6 @@ def site_options_of_ocs012(f):
     return f
 
 
-
 # -- status --------------------------------------------------------------------
 
 def gather_status(ctx, only_hosts=None):
