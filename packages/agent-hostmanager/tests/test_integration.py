@@ -178,3 +178,25 @@ def test_die_stops_children_and_exits(ocs_router, run_agent, hm_driver, tmp_path
     wait_for(lambda: proc.returncode is not None, timeout=15, what='HostManager exit')
     assert proc.returncode == 0
     assert not pid_alive(pid)
+
+
+def test_ocs012_options_initial_state_and_quiet(ocs_router, run_agent, hm_driver, tmp_path):
+    """0.12.1's ``--initial-state down`` overrides every ``manage: host/up``;
+    ``--quiet`` leaves nothing on stdout/stderr after start-up."""
+    proc, hm, _ = start_hm(ocs_router, run_agent, hm_driver, tmp_path, [
+        {'instance-id': 'q1', 'agent-class': 'BarebonesAgent', 'manage': 'host/up'},
+        {'instance-id': 'q2', 'agent-class': 'BarebonesAgent', 'manage': 'host/up'},
+    ], 'hm-q', args=[('--initial-state', 'down'), ('--quiet',)])
+    hm.wait_states({'q1': 'down', 'q2': 'down'})
+    assert {i: c['target_state'] for i, c in hm.children().items()} == {
+        'q1': 'down', 'q2': 'down'}
+    assert hm.session()['status'] == 'running'
+    # The manager works as usual: a request brings one up.
+    assert hm.run_task('update', requests=[['q1', 'up']])['success']
+    hm.wait_states({'q1': 'up', 'q2': 'down'})
+    wait_for(lambda: hm.child_pid('q1'), what='q1 answering')
+    log = proc.log_tail()
+    # Only what ocs-agent-cli wrote before the agent's main silenced stdio.
+    assert 'starting agent' in log
+    after = log.split('starting agent', 1)[1].splitlines()[1:]
+    assert after == [], after

@@ -725,9 +725,45 @@ def make_parser(parser=None):
                              'instance: <prefix><instance-id> (default ocs-).')
     pgroup.add_argument('--docker-bin', default=None,
                         help='docker (or docker-compose) executable to use.')
+    pgroup.add_argument('--docker-compose-bin', default=None,
+                        help='docker-compose executable (ocs 0.12 name; '
+                             '--docker-bin wins; ignored if it does not exist).')
     pgroup.add_argument('--idle', action='store_true',
                         help='Do not start the manager Process at start-up.')
+    pgroup.add_argument('--initial-state', default=None, choices=['up', 'down'],
+                        help='Bring every managed agent to this state at '
+                             'start-up, whatever the site config says.')
+    pgroup.add_argument('--quiet', action='store_true',
+                        help='Send stdin, stdout and stderr to /dev/null (for '
+                             'launching in the background; log files still '
+                             'get everything).')
     return parser
+
+
+def _docker_bin(args):
+    """--docker-bin, else an existing --docker-compose-bin, else None."""
+    if args.docker_bin:
+        return args.docker_bin
+    if args.docker_compose_bin and os.path.exists(args.docker_compose_bin):
+        return os.path.abspath(args.docker_compose_bin)
+    return None
+
+
+def _silence_stdio():
+    null = os.open(os.devnull, os.O_RDWR)
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        os.dup2(null, stream.fileno())
+    os.close(null)
+
+
+def manager_startup(args):
+    """The manager Process's ``startup`` for register_process: False with
+    --idle, its params with --initial-state, else True."""
+    if args.idle:
+        return False
+    if args.initial_state:
+        return {'requests': [['all', args.initial_state]]}
+    return True
 
 
 def _split_files(values):
@@ -740,12 +776,14 @@ def _split_files(values):
 def main(args=None):
     parser = make_parser()
     args = site_config.parse_args(agent_class='HostManager', parser=parser, args=args)
+    if args.quiet:
+        _silence_stdio()
     agent, runner = ocs_agent.init_site_agent(args)
     hm = HostManager(agent, docker_composes=_split_files(args.docker_compose),
                      docker_service_prefix=args.docker_service_prefix,
-                     site_args=args, docker_bin=args.docker_bin)
+                     site_args=args, docker_bin=_docker_bin(args))
     agent.register_process('manager', hm.manager, hm._stop_manager,
-                           blocking=False, startup=not args.idle)
+                           blocking=False, startup=manager_startup(args))
     agent.register_task('update', hm.update, blocking=False)
     agent.register_task('remove_orphans', hm.remove_orphans, blocking=True)
     agent.register_task('docker_pull', hm.docker_pull, blocking=True)
